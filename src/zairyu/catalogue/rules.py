@@ -1,0 +1,177 @@
+"""Who may file what: the one evaluator of the user x procedure matrix (MISSION §2, F-01).
+
+:func:`eligibility` answers for one user category, procedure and status of residence. Facts that
+only the filer or later checks can establish (has the bureau been consulted, does the relative
+live in Japan, is the applicant in the organization's scope) are passed in ``facts``; a fact not
+given leaves the answer *conditional*, listing what must hold. The public "who can file what" page,
+the application steps and the API all ask this function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.loader import Condition, Procedure, StatusEntry
+from zairyu.core import clock
+
+
+class Verdict(enum.StrEnum):
+    ALLOWED = "allowed"
+    CONDITIONAL = "conditional"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    message: Promise | str
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    verdict: Verdict
+    user_category: str
+    procedure: Procedure
+    status: StatusEntry
+    reasons: tuple[Reason, ...] = ()  # why it is denied
+    pending: tuple[Condition, ...] = ()  # conditions that must still hold (verdict CONDITIONAL)
+    met: tuple[Condition, ...] = ()  # conditions known to hold
+    failed: tuple[Condition, ...] = ()  # conditions known not to hold
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict is Verdict.ALLOWED
+
+    @property
+    def filed_with(self) -> tuple[str, ...]:
+        """For an add-on (re-entry, activity permission): the procedures it must accompany."""
+        return self.procedure.add_on_to
+
+
+def _condition_holds(condition: Condition, status: StatusEntry, facts: Mapping[str, bool]) -> bool | None:
+    if condition.kind == "applicant_status_in":
+        return any(status.matches(spec) for spec in condition.statuses)
+    value = facts.get(condition.code)
+    return None if value is None else bool(value)
+
+
+def eligibility(
+    *,
+    user_category: str,
+    procedure: str,
+    status: str,
+    facts: Mapping[str, bool] | None = None,
+    on: dt.date | None = None,
+) -> Eligibility:
+    """Whether a user of ``user_category`` may file ``procedure`` online for ``status``.
+
+    ``status`` is a status entry key ("student", "highly_skilled_professional/1a"): the status
+    applied for (COE, change, acquisition) or held (extension, employment certificate, add-ons).
+    Raises ``KeyError`` for codes that are not in the catalogue.
+    """
+    catalogue = get_catalogue()
+    category = catalogue.user_categories[user_category]
+    proc = catalogue.procedures[procedure]
+    entry = catalogue.entries[status]
+    day = on or clock.today()
+    facts = facts or {}
+
+    def denied(*reasons: Reason, failed: tuple[Condition, ...] = ()) -> Eligibility:
+        return Eligibility(
+            verdict=Verdict.DENIED,
+            user_category=user_category,
+            procedure=proc,
+            status=entry,
+            reasons=reasons,
+            failed=failed,
+        )
+
+    if not category.files_online:
+        return denied(
+            Reason(
+                "window_only",
+                _("This user category cannot file online: file at the bureau window, and receive the e-COE by email."),
+            )
+        )
+    if not (entry.in_force(day) and catalogue.statuses[entry.status_code].in_force(day)):
+        return denied(Reason("status_not_in_force", _("This status of residence does not exist on that date.")))
+    if not entry.online:
+        return denied(
+            Reason(
+                "status_not_online",
+                _("Applications for this status of residence cannot be filed online: file at the bureau window."),
+            )
+        )
+    cell = catalogue.matrix[(user_category, procedure)]
+    if cell.rule == "deny":
+        return denied(
+            Reason("matrix", _("Your user category may not file this procedure. Ask a lawyer or scrivener, or the applicant."))
+        )
+    met: list[Condition] = []
+    pending: list[Condition] = []
+    failed: list[Condition] = []
+    for condition in cell.conditions:
+        holds = _condition_holds(condition, entry, facts)
+        (met if holds else pending if holds is None else failed).append(condition)
+    if failed:
+        return denied(
+            *(Reason(c.code, _condition_message(c)) for c in failed),
+            failed=tuple(failed),
+        )
+    return Eligibility(
+        verdict=Verdict.CONDITIONAL if pending else Verdict.ALLOWED,
+        user_category=user_category,
+        procedure=proc,
+        status=entry,
+        pending=tuple(pending),
+        met=tuple(met),
+    )
+
+
+def _condition_message(condition: Condition) -> Promise:
+    # Evaluated when rendered, so the text follows the reader's language.
+    return format_lazy(_("This is possible only when: {condition}"), condition=condition.text)
+
+
+def combination_errors(*, main: str, add_ons: Iterable[str]) -> list[Reason]:
+    """Problems with filing ``add_ons`` (P6/P7) together with ``main``; empty when all is well."""
+    catalogue = get_catalogue()
+    reasons: list[Reason] = []
+    main_proc = catalogue.procedures[main]
+    if main_proc.add_on:
+        reasons.append(
+            Reason(
+                "add_on_alone",
+                _("%(procedure)s can only be filed together with a change, extension or acquisition.")
+                % {"procedure": main_proc.name},
+            )
+        )
+        return reasons
+    seen: set[str] = set()
+    for code in add_ons:
+        proc = catalogue.procedures[code]
+        if code in seen:
+            reasons.append(Reason("duplicate", _("%(procedure)s is listed twice.") % {"procedure": proc.name}))
+            continue
+        seen.add(code)
+        if not proc.add_on:
+            reasons.append(
+                Reason("not_add_on", _("%(procedure)s is filed on its own.") % {"procedure": proc.name})
+            )
+        elif main not in proc.add_on_to:
+            reasons.append(
+                Reason(
+                    "add_on_not_allowed",
+                    _("%(add_on)s can only be filed together with a change, extension or acquisition, not with %(main)s.")
+                    % {"add_on": proc.name, "main": main_proc.name},
+                )
+            )
+    return reasons

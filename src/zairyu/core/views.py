@@ -1,0 +1,76 @@
+"""Public pages of the core app and the health check."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from kombu import Connection
+
+from zairyu.celery import app as celery_app
+from zairyu.core import clock
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html")
+
+
+def _check_database() -> dict[str, object]:
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"status": "ok", "vendor": connection.vendor, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _check_queue(*, deep: bool) -> dict[str, object]:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"status": "ok", "mode": "in-process"}
+    started = time.perf_counter()
+    timeout = settings.HEALTHZ_BROKER_TIMEOUT
+    with Connection(
+        settings.CELERY_BROKER_URL,
+        connect_timeout=timeout,
+        transport_options={"socket_connect_timeout": timeout, "socket_timeout": timeout, "max_retries": 0},
+    ) as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+        conn.default_channel  # noqa: B018 - opens the channel, which talks to the broker
+    result: dict[str, object] = {
+        "status": "ok",
+        "mode": "broker",
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    if deep:
+        workers = celery_app.control.ping(timeout=1.0) or []
+        result["workers"] = len(workers)
+        if not workers:
+            result["status"] = "no-worker"
+    return result
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """``200 {"status": "ok"}`` when the database and the task queue answer, ``503`` otherwise.
+
+    ``?deep=1`` also asks the Celery workers to answer (slower; for monitoring, not for probes).
+    """
+    checks: dict[str, dict[str, object]] = {}
+    for name, check in (
+        ("database", _check_database),
+        ("queue", lambda: _check_queue(deep=request.GET.get("deep") == "1")),
+    ):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # any failure of a dependency is reported, never raised
+            checks[name] = {"status": "error", "error": type(exc).__name__}
+    healthy = all(c["status"] == "ok" for c in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "time": clock.now().isoformat(), "checks": checks},
+        status=200 if healthy else 503,
+    )
