@@ -164,6 +164,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-way is run again; tasks are written to be re-run safely
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "zairyu")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Tokyo"
@@ -190,7 +191,9 @@ else:
     # Embedded default: every sent message is also written as a file under var/mail/.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "mail")
-OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 60)  # doubles per attempt, at most 1 hour
+OUTBOX_CLAIM_TIMEOUT = env_int("OUTBOX_CLAIM_TIMEOUT", 600)
 
 # --- Files ----------------------------------------------------------------------------------
 # Uploaded documents are private: stored outside the web root, served only through views that
@@ -198,6 +201,7 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 MEDIA_ROOT = Path(env("FILES_DIR", str(DATA_DIR / "files")) or "").resolve()
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -280,5 +284,7 @@ LOGGING = {
 # --- Zairyu ---------------------------------------------------------------------------------
 DEMO_SEED = env_int("DEMO_SEED", 20261121)
 DEMO_RESIDENTS = env_int("DEMO_RESIDENTS", 3000)
+DEMO_PASSWORD = env("DEMO_PASSWORD", "zairyu-demo-2026")  # demo accounts only; refused in production
+DEMO_PORT = env("PORT_DISPLAY", os.environ.get("PORT", "8000"))
 HEALTHZ_BROKER_TIMEOUT = float(env("HEALTHZ_BROKER_TIMEOUT", "2") or 2)
 SITE_NAME = _("Zairyu online residence applications")

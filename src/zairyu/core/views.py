@@ -12,12 +12,29 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from zairyu.catalogue import get_catalogue
 from zairyu.celery import app as celery_app
 from zairyu.core import clock
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    """What the service is, who can use it and what can be filed, from the catalogue."""
+    catalogue = get_catalogue()
+    today = clock.today()
+    procedures = list(catalogue.procedures.values())
+    return render(
+        request,
+        "core/home.html",
+        {
+            "online_categories": [c for c in catalogue.user_categories.values() if c.files_online],
+            "window_categories": [c for c in catalogue.user_categories.values() if not c.files_online],
+            "main_procedures": [p for p in procedures if not p.add_on],
+            "add_on_procedures": [
+                (p, [catalogue.procedures[code] for code in p.add_on_to]) for p in procedures if p.add_on
+            ],
+            "not_online": [e for e in catalogue.entries_in_force(today) if not e.online],
+        },
+    )
 
 
 def _check_database() -> dict[str, object]:

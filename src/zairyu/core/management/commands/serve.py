@@ -1,0 +1,29 @@
+"""``make run``: serve the development server with the in-process task scheduler."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from zairyu.core.scheduler import start_in_process_scheduler
+
+
+class Command(BaseCommand):
+    help = "Serve Zairyu on 127.0.0.1 with periodic tasks run in-process (embedded default)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--noreload", action="store_true")
+
+    def handle(self, *args, **options):
+        if settings.CELERY_TASK_ALWAYS_EAGER and (options["noreload"] or os.environ.get("RUN_MAIN") == "true"):
+            start_in_process_scheduler()
+        call_command(
+            "runserver",
+            f"{options['host']}:{options['port']}",
+            use_reloader=not options["noreload"],
+        )
