@@ -285,6 +285,6 @@ LOGGING = {
 DEMO_SEED = env_int("DEMO_SEED", 20261121)
 DEMO_RESIDENTS = env_int("DEMO_RESIDENTS", 3000)
 DEMO_PASSWORD = env("DEMO_PASSWORD", "zairyu-demo-2026")  # demo accounts only; refused in production
-DEMO_PORT = env("PORT_DISPLAY", os.environ.get("PORT", "8000"))
+DEMO_PORT = os.environ.get("PORT", "8000")  # only printed in the demo banner
 HEALTHZ_BROKER_TIMEOUT = float(env("HEALTHZ_BROKER_TIMEOUT", "2") or 2)
 SITE_NAME = _("Zairyu online residence applications")
