@@ -21,6 +21,7 @@ ORGANIZATION_PARTS = {"employer", "school", "host", "supporter", "supervising_or
 IDENTITY_KINDS = {"card", "agent_certificate", "usage_application", "email"}
 CONDITION_KINDS = {"fact", "applicant_status_in"}
 CHANNELS = ("online", "window")
+STATUS_KEYS = {"code", "name_ja", "name_en", "online", "group", "effective_from", "effective_until"}
 
 
 class CatalogueError(Exception):
@@ -218,6 +219,15 @@ def _require(entry: dict[str, Any], key: str, where: str, kind: type | tuple[typ
     return value
 
 
+def _known_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
+    """Refuse unknown keys: a typo (or a YAML value cut at a comma) must not pass silently."""
+    if not isinstance(entry, dict):
+        raise CatalogueError(f"{where}: must be a mapping")
+    unknown = set(entry) - allowed
+    if unknown:
+        raise CatalogueError(f"{where}: unknown key(s) {sorted(map(str, unknown))}")
+
+
 def _date(entry: dict[str, Any], key: str, where: str) -> dt.date | None:
     value = entry.get(key)
     if value is None:
@@ -244,6 +254,7 @@ def _load_groups(directory: Path) -> dict[str, ScreenGroup]:
     groups: dict[str, ScreenGroup] = {}
     for index, item in enumerate(raw):
         where = f"screen_groups.yaml: screen_groups[{index}]"
+        _known_keys(item, {"code", "name_ja", "name_en", "organization_part"}, where)
         code = _require(item, "code", where)
         part = _require(item, "organization_part", where)
         if part not in ORGANIZATION_PARTS:
@@ -262,6 +273,7 @@ def _load_statuses(
     entries: dict[str, StatusEntry] = {}
     for index, item in enumerate(raw):
         where = f"statuses.yaml: statuses[{index}]"
+        _known_keys(item, STATUS_KEYS | {"table", "subcategories"}, where)
         code = _require(item, "code", where)
         where = f"statuses.yaml: status '{code}'"
         if code in statuses:
@@ -292,6 +304,7 @@ def _load_statuses(
             for sub in subs:
                 sub_code = str(sub["code"])
                 sub_where = f"{where}/{sub_code}"
+                _known_keys(sub, STATUS_KEYS | {"family"}, sub_where)
                 sub_online = online and bool(sub.get("online", True))
                 status_entries.append(
                     StatusEntry(
@@ -342,6 +355,12 @@ def _load_procedures(directory: Path) -> dict[str, Procedure]:
     procedures: dict[str, Procedure] = {}
     for index, item in enumerate(raw):
         where = f"procedures.yaml: procedures[{index}]"
+        _known_keys(
+            item,
+            {"code", "key", "name_ja", "name_en", "short_ja", "short_en", "receipt_code", "add_on", "add_on_to",
+             "annual_volume_2019"},
+            where,
+        )
         code = _require(item, "code", where)
         if code in procedures:
             raise CatalogueError(f"{where}: procedure '{code}' appears twice")
@@ -374,6 +393,7 @@ def _load_user_categories(directory: Path) -> dict[str, UserCategory]:
     categories: dict[str, UserCategory] = {}
     for index, item in enumerate(raw):
         where = f"user_categories.yaml: user_categories[{index}]"
+        _known_keys(item, {"code", "name_ja", "name_en", "identity", "files_online"}, where)
         code = _require(item, "code", where)
         identity = _require(item, "identity", where)
         if identity not in IDENTITY_KINDS:
@@ -400,6 +420,7 @@ def _load_matrix(
     conditions: dict[str, Condition] = {}
     for code, item in (data.get("conditions") or {}).items():
         where = f"matrix.yaml: condition '{code}'"
+        _known_keys(item, {"kind", "statuses", "text_ja", "text_en"}, where)
         kind = _require(item, "kind", where)
         if kind not in CONDITION_KINDS:
             raise CatalogueError(f"{where}: kind '{kind}' is not one of {sorted(CONDITION_KINDS)}")
@@ -447,6 +468,7 @@ def _load_offices(directory: Path) -> tuple[dict[str, Office], dict[str, Prefect
     offices: dict[str, Office] = {}
     for index, item in enumerate(data.get("offices") or []):
         where = f"offices.yaml: offices[{index}]"
+        _known_keys(item, {"code", "name_ja", "name_en", "prefix"}, where)
         code = _require(item, "code", where)
         if code in offices:
             raise CatalogueError(f"{where}: office '{code}' appears twice")
@@ -455,6 +477,7 @@ def _load_offices(directory: Path) -> tuple[dict[str, Office], dict[str, Prefect
     prefectures: dict[str, Prefecture] = {}
     for index, item in enumerate(data.get("prefectures") or []):
         where = f"offices.yaml: prefectures[{index}]"
+        _known_keys(item, {"code", "name_ja", "name_en", "office"}, where)
         code = _require(item, "code", where)
         office = _require(item, "office", where)
         if office not in offices:
@@ -480,6 +503,7 @@ def _load_fees(directory: Path, procedures: dict[str, Procedure]) -> tuple[FeeRu
     rules: list[FeeRule] = []
     for index, item in enumerate(_read(directory, "fees.yaml").get("fees") or []):
         where = f"fees.yaml: fees[{index}]"
+        _known_keys(item, {"procedure", "variant", "from", "until", "window", "online"}, where)
         procedure = _require(item, "procedure", where)
         if procedure not in procedures:
             raise CatalogueError(f"{where}: unknown procedure '{procedure}'")

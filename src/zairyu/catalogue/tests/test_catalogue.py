@@ -162,3 +162,18 @@ def test_inconsistent_data_stops_the_start_with_a_message(data_copy, file, chang
 
 def test_the_shipped_data_loads(data_copy):
     assert load_catalogue(data_copy).offices["naha"].prefectures == ("47",)
+
+
+def test_an_unknown_key_such_as_a_value_cut_at_a_comma_is_refused(data_copy):
+    path = data_copy / "user_categories.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"Relative (spouse, child or parent)"', "Relative (spouse, child or parent)"),
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogueError, match="unknown key"):
+        load_catalogue(data_copy)
+
+
+def test_english_names_are_whole(catalogue):
+    assert catalogue.user_categories["U3"].name.en == "Relative (spouse, child or parent)"
+    assert catalogue.entries["designated_activities/n1"].name.en == "Designated Activities (Notice 1, domestic worker)"

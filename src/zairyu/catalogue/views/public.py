@@ -18,7 +18,7 @@ from zairyu.catalogue.rules import Eligibility, Reason, Verdict, eligibility
 from zairyu.core import clock
 
 MARKS = {"allow": "○", "conditional": "△", "deny": "×"}
-VARIANT_LABELS = {"single": _("single entry"), "multiple": _("multiple entries")}
+VARIANT_LABELS = {"single": _("single entry"), "multiple": _("multiple entries")}  # also the display order
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,10 @@ class MatrixTable:
     footnotes: list[tuple[int, Condition]] = field(default_factory=list)
 
 
+def _variant_order(variant: str | None) -> int:
+    return list(VARIANT_LABELS).index(variant) if variant in VARIANT_LABELS else len(VARIANT_LABELS)
+
+
 def fees_of(procedure: Procedure, on: dt.date) -> list[Fee]:
     return [
         Fee(
@@ -71,7 +75,7 @@ def fees_of(procedure: Procedure, on: dt.date) -> list[Fee]:
             online=fee_for(procedure=procedure.code, on=on, channel="online", variant=variant),
             window=fee_for(procedure=procedure.code, on=on, channel="window", variant=variant),
         )
-        for variant in fee_variants(procedure.code)
+        for variant in sorted(fee_variants(procedure.code), key=_variant_order)
     ]
 
 
@@ -89,7 +93,9 @@ def matrix_table(catalogue: Catalogue) -> MatrixTable:
                     numbers[condition.code] = len(numbers) + 1
                     table.footnotes.append((numbers[condition.code], condition))
                 refs.append(numbers[condition.code])
-            cells.append(MatrixCellView(procedure=procedure, rule=cell.rule, mark=MARKS[cell.rule], footnotes=refs))
+            cells.append(
+                MatrixCellView(procedure=procedure, rule=cell.rule, mark=MARKS[cell.rule], footnotes=refs)
+            )
         table.rows.append(MatrixRow(category=category, cells=cells))
     return table
 
@@ -98,7 +104,9 @@ def answers_for(*, user_category: str, status: str, on: dt.date) -> list[Answer]
     catalogue = get_catalogue()
     return [
         Answer(
-            eligibility=eligibility(user_category=user_category, procedure=procedure.code, status=status, on=on),
+            eligibility=eligibility(
+                user_category=user_category, procedure=procedure.code, status=status, on=on
+            ),
             filed_with=[catalogue.procedures[code] for code in procedure.add_on_to],
             fees=fees_of(procedure, on),
         )
