@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "zairyu.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from zairyu.accounts import emails  # noqa: F401 - registers the kinds of e-mail

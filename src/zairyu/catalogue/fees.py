@@ -22,4 +22,6 @@ def fee_for(*, procedure: str, on: dt.date, channel: Channel = "online", variant
 
 
 def fee_variants(procedure: str) -> list[str | None]:
-    return sorted({r.variant for r in get_catalogue().fees if r.procedure == procedure}, key=lambda v: v or "")
+    return sorted(
+        {r.variant for r in get_catalogue().fees if r.procedure == procedure}, key=lambda v: v or ""
+    )

@@ -258,7 +258,9 @@ def _load_groups(directory: Path) -> dict[str, ScreenGroup]:
         code = _require(item, "code", where)
         part = _require(item, "organization_part", where)
         if part not in ORGANIZATION_PARTS:
-            raise CatalogueError(f"{where}: organization_part '{part}' is not one of {sorted(ORGANIZATION_PARTS)}")
+            raise CatalogueError(
+                f"{where}: organization_part '{part}' is not one of {sorted(ORGANIZATION_PARTS)}"
+            )
         if code in groups:
             raise CatalogueError(f"{where}: group '{code}' appears twice")
         groups[code] = ScreenGroup(code=code, name=_localized(item, "name", where), organization_part=part)
@@ -283,7 +285,10 @@ def _load_statuses(
             raise CatalogueError(f"{where}: table '{table}' is not an annex table part")
         name = _localized(item, "name", where)
         online = _require(item, "online", where, bool)
-        status_from, status_until = _date(item, "effective_from", where), _date(item, "effective_until", where)
+        status_from, status_until = (
+            _date(item, "effective_from", where),
+            _date(item, "effective_until", where),
+        )
         subs = item.get("subcategories") or []
         status_entries: list[StatusEntry] = []
 
@@ -357,8 +362,18 @@ def _load_procedures(directory: Path) -> dict[str, Procedure]:
         where = f"procedures.yaml: procedures[{index}]"
         _known_keys(
             item,
-            {"code", "key", "name_ja", "name_en", "short_ja", "short_en", "receipt_code", "add_on", "add_on_to",
-             "annual_volume_2019"},
+            {
+                "code",
+                "key",
+                "name_ja",
+                "name_en",
+                "short_ja",
+                "short_en",
+                "receipt_code",
+                "add_on",
+                "add_on_to",
+                "annual_volume_2019",
+            },
             where,
         )
         code = _require(item, "code", where)
@@ -430,7 +445,9 @@ def _load_matrix(
         for spec in specs:
             if spec not in entries and spec not in statuses:
                 raise CatalogueError(f"{where}: status '{spec}' is not in statuses.yaml")
-        conditions[code] = Condition(code=code, kind=kind, text=_localized(item, "text", where), statuses=specs)
+        conditions[code] = Condition(
+            code=code, kind=kind, text=_localized(item, "text", where), statuses=specs
+        )
 
     matrix: dict[tuple[str, str], MatrixCell] = {}
     raw = data.get("matrix") or {}
@@ -472,7 +489,9 @@ def _load_offices(directory: Path) -> tuple[dict[str, Office], dict[str, Prefect
         code = _require(item, "code", where)
         if code in offices:
             raise CatalogueError(f"{where}: office '{code}' appears twice")
-        offices[code] = Office(code=code, name=_localized(item, "name", where), prefix=_require(item, "prefix", where))
+        offices[code] = Office(
+            code=code, name=_localized(item, "name", where), prefix=_require(item, "prefix", where)
+        )
     _unique([o.prefix for o in offices.values()], "offices.yaml: prefix")
     prefectures: dict[str, Prefecture] = {}
     for index, item in enumerate(data.get("prefectures") or []):
@@ -536,8 +555,12 @@ def _load_fees(directory: Path, procedures: dict[str, Procedure]) -> tuple[FeeRu
             if chain[-1].valid_until is not None:
                 raise CatalogueError(f"fees.yaml: {label} has no fee after {chain[-1].valid_until}")
             for before, after in zip(chain, chain[1:], strict=False):
-                if before.valid_until is None or after.valid_from != before.valid_until + dt.timedelta(days=1):
-                    raise CatalogueError(f"fees.yaml: {label} has a gap or an overlap around {after.valid_from}")
+                if before.valid_until is None or after.valid_from != before.valid_until + dt.timedelta(
+                    days=1
+                ):
+                    raise CatalogueError(
+                        f"fees.yaml: {label} has a gap or an overlap around {after.valid_from}"
+                    )
     return tuple(rules)
 
 

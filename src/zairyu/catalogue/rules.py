@@ -98,22 +98,33 @@ def eligibility(
         return denied(
             Reason(
                 "window_only",
-                _("This user category cannot file online: file at the bureau window, and receive the e-COE by email."),
+                _(
+                    "This user category cannot file online: file at the bureau window, and receive the e-COE by email."
+                ),
             )
         )
     if not (entry.in_force(day) and catalogue.statuses[entry.status_code].in_force(day)):
-        return denied(Reason("status_not_in_force", _("This status of residence does not exist on that date.")))
+        return denied(
+            Reason("status_not_in_force", _("This status of residence does not exist on that date."))
+        )
     if not entry.online:
         return denied(
             Reason(
                 "status_not_online",
-                _("Applications for this status of residence cannot be filed online: file at the bureau window."),
+                _(
+                    "Applications for this status of residence cannot be filed online: file at the bureau window."
+                ),
             )
         )
     cell = catalogue.matrix[(user_category, procedure)]
     if cell.rule == "deny":
         return denied(
-            Reason("matrix", _("Your user category may not file this procedure. Ask a lawyer or scrivener, or the applicant."))
+            Reason(
+                "matrix",
+                _(
+                    "Your user category may not file this procedure. Ask a lawyer or scrivener, or the applicant."
+                ),
+            )
         )
     met: list[Condition] = []
     pending: list[Condition] = []
@@ -159,7 +170,9 @@ def combination_errors(*, main: str, add_ons: Iterable[str]) -> list[Reason]:
     for code in add_ons:
         proc = catalogue.procedures[code]
         if code in seen:
-            reasons.append(Reason("duplicate", _("%(procedure)s is listed twice.") % {"procedure": proc.name}))
+            reasons.append(
+                Reason("duplicate", _("%(procedure)s is listed twice.") % {"procedure": proc.name})
+            )
             continue
         seen.add(code)
         if not proc.add_on:
@@ -170,7 +183,9 @@ def combination_errors(*, main: str, add_ons: Iterable[str]) -> list[Reason]:
             reasons.append(
                 Reason(
                     "add_on_not_allowed",
-                    _("%(add_on)s can only be filed together with a change, extension or acquisition, not with %(main)s.")
+                    _(
+                        "%(add_on)s can only be filed together with a change, extension or acquisition, not with %(main)s."
+                    )
                     % {"add_on": proc.name, "main": main_proc.name},
                 )
             )

@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zairyu.core.middleware.SecurityHeadersMiddleware",
+    "zairyu.accounts.middleware.NetworkAllowListMiddleware",
+    "zairyu.accounts.middleware.SessionTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "zairyu.config.urls"
@@ -150,7 +152,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "zairyu"}}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
 
 # --- Background tasks -----------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
@@ -171,6 +175,7 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {"task": "zairyu.notifications.tasks.outbox_flush", "schedule": 60.0},
+    "accounts-daily": {"task": "zairyu.accounts.tasks.accounts_daily", "schedule": 6 * 60 * 60.0},
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -237,7 +242,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "accounts:sign-in"
+LOGIN_REDIRECT_URL = "accounts:home"
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")  # used in links sent by e-mail
+LOGIN_FAILURE_LIMIT = 5  # F-15: five wrong passwords lock the account …
+LOGIN_LOCK_HOURS = 24  # … for 24 hours
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 30)  # failed sign-ins per address per 15 minutes
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
+# A second factor (TOTP) is required for these user categories (ASVS 5.0 level 2, GビズID).
+MFA_REQUIRED_KINDS = env_list("MFA_REQUIRED_KINDS", "U4,U5,U6,U7,officer")
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 0)  # 0 = passwords do not expire (NIST SP 800-63B)
+EXPIRY_REMINDER_DAYS = (30, 7)
+CARD_CHALLENGE_SECONDS = 300
+ORGANIZATION_USER_VALIDITY_DAYS = env_int("ORGANIZATION_USER_VALIDITY_DAYS", 365)
+# JPKI simulation: the trusted (demo) CA certificate and its CRL; the demo CA lives here too.
+JPKI_DIR = Path(env("JPKI_DIR", str(DATA_DIR / "jpki")) or "").resolve()
+# F-01: networks the applicant side may be reached from (CIDR, comma-separated); empty = open.
+APPLICANT_NETWORKS = env_list("APPLICANT_NETWORKS", "")
+# Reverse proxies whose X-Forwarded-For is believed (CIDR, comma-separated); empty = none.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+# Where the page finds the local card program (python -m zairyu.jpki.card bridge).
+CARD_BRIDGE_URL = env("CARD_BRIDGE_URL", "http://127.0.0.1:8765")
 
 # --- Security -------------------------------------------------------------------------------
 SECURE = env_bool("SECURE", PRODUCTION)  # served over HTTPS

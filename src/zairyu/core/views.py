@@ -42,7 +42,11 @@ def _check_database() -> dict[str, object]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
-    return {"status": "ok", "vendor": connection.vendor, "ms": round((time.perf_counter() - started) * 1000, 1)}
+    return {
+        "status": "ok",
+        "vendor": connection.vendor,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
 
 
 def _check_queue(*, deep: bool) -> dict[str, object]:

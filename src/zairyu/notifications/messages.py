@@ -19,8 +19,9 @@ class EmailKind:
 EMAIL_KINDS: dict[str, EmailKind] = {}
 
 
-def register(code: str, subject: Promise) -> EmailKind:
-    kind = EmailKind(code=code, subject=subject, template=f"notifications/email/{code}.txt")
+def register(code: str, subject: Promise, *, app: str = "notifications") -> EmailKind:
+    """Declare a kind of e-mail; its body is the template ``<app>/email/<code>.txt``."""
+    kind = EmailKind(code=code, subject=subject, template=f"{app}/email/{code}.txt")
     EMAIL_KINDS[code] = kind
     return kind
 

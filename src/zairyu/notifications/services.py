@@ -101,7 +101,11 @@ def outbox_deliver(*, email_id: int) -> str:
         logger.warning("email %s attempt %s failed (%s)", email.pk, attempts, type(exc).__name__)
         return EmailState.FAILED if gave_up else EmailState.QUEUED
     OutboundEmail.objects.filter(pk=email.pk).update(
-        state=EmailState.SENT, attempts=email.attempts + 1, sent_at=clock.now(), claimed_at=None, last_error=""
+        state=EmailState.SENT,
+        attempts=email.attempts + 1,
+        sent_at=clock.now(),
+        claimed_at=None,
+        last_error="",
     )
     return EmailState.SENT
 

@@ -34,9 +34,15 @@ def test_new_statuses_come_as_data_with_their_date(catalogue):
 def test_sub_categories_are_the_unit_of_filing(catalogue):
     keys = set(catalogue.entries)
     for key in [
-        "highly_skilled_professional/1a", "highly_skilled_professional/1b", "highly_skilled_professional/1c",
-        "highly_skilled_professional/2", "specified_skilled_worker/i", "specified_skilled_worker/ii",
-        "technical_intern_training/1a", "technical_intern_training/3b", "designated_activities/n46",
+        "highly_skilled_professional/1a",
+        "highly_skilled_professional/1b",
+        "highly_skilled_professional/1c",
+        "highly_skilled_professional/2",
+        "specified_skilled_worker/i",
+        "specified_skilled_worker/ii",
+        "technical_intern_training/1a",
+        "technical_intern_training/3b",
+        "designated_activities/n46",
     ]:
         assert key in keys
     assert "highly_skilled_professional" not in keys  # filed by sub-category only
@@ -53,8 +59,12 @@ def test_every_online_eligible_entry_has_an_input_screen_group(catalogue):
 
 def test_the_f01_exclusions_are_not_online(catalogue):
     excluded = {e.key for e in catalogue.entries.values() if not e.online}
-    assert excluded == {"diplomat", "temporary_visitor", "designated_activities/departure_preparation",
-                        "permanent_resident"}
+    assert excluded == {
+        "diplomat",
+        "temporary_visitor",
+        "designated_activities/departure_preparation",
+        "permanent_resident",
+    }
     for key in ("spouse_or_child_of_japanese", "spouse_or_child_of_permanent_resident", "long_term_resident"):
         assert catalogue.entries[key].online
 
@@ -99,7 +109,10 @@ def test_user_categories(catalogue):
 EXPECTED_OFFICES = {
     "sapporo": ("札オン", ["北海道"]),
     "sendai": ("仙オン", ["青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県"]),
-    "tokyo": ("東オン", ["東京都", "茨城県", "栃木県", "群馬県", "埼玉県", "千葉県", "新潟県", "山梨県", "長野県"]),
+    "tokyo": (
+        "東オン",
+        ["東京都", "茨城県", "栃木県", "群馬県", "埼玉県", "千葉県", "新潟県", "山梨県", "長野県"],
+    ),
     "yokohama": ("横オン", ["神奈川県"]),
     "nagoya": ("名オン", ["愛知県", "三重県", "静岡県", "岐阜県", "福井県", "富山県", "石川県"]),
     "osaka": ("阪オン", ["大阪府", "京都府", "奈良県", "滋賀県", "和歌山県"]),
@@ -167,7 +180,9 @@ def test_the_shipped_data_loads(data_copy):
 def test_an_unknown_key_such_as_a_value_cut_at_a_comma_is_refused(data_copy):
     path = data_copy / "user_categories.yaml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace('"Relative (spouse, child or parent)"', "Relative (spouse, child or parent)"),
+        path.read_text(encoding="utf-8").replace(
+            '"Relative (spouse, child or parent)"', "Relative (spouse, child or parent)"
+        ),
         encoding="utf-8",
     )
     with pytest.raises(CatalogueError, match="unknown key"):
@@ -176,4 +191,7 @@ def test_an_unknown_key_such_as_a_value_cut_at_a_comma_is_refused(data_copy):
 
 def test_english_names_are_whole(catalogue):
     assert catalogue.user_categories["U3"].name.en == "Relative (spouse, child or parent)"
-    assert catalogue.entries["designated_activities/n1"].name.en == "Designated Activities (Notice 1, domestic worker)"
+    assert (
+        catalogue.entries["designated_activities/n1"].name.en
+        == "Designated Activities (Notice 1, domestic worker)"
+    )

@@ -36,7 +36,9 @@ def test_relative_coe_only_for_family_statuses_and_only_when_living_in_japan():
 
 def test_relative_change_and_extension_only_for_a_child_under_16_or_an_applicant_unable_to_apply():
     assert check("U3", "P3", "engineer_humanities", applicant_under_16_or_unable=True).allowed
-    assert check("U3", "P3", "engineer_humanities", applicant_under_16_or_unable=False).verdict is Verdict.DENIED
+    assert (
+        check("U3", "P3", "engineer_humanities", applicant_under_16_or_unable=False).verdict is Verdict.DENIED
+    )
     for procedure in ("P5", "P7"):
         result = check("U3", procedure, "dependent", applicant_under_16_or_unable=True)
         assert result.verdict is Verdict.DENIED and result.reasons[0].code == "matrix"
@@ -52,7 +54,10 @@ def test_organization_staff_only_for_their_organizations_foreigners(user):
 def test_window_applicants_and_excluded_statuses():
     assert check("U8", "P1", "student").reasons[0].code == "window_only"
     assert check("U4", "P3", "temporary_visitor").reasons[0].code == "status_not_online"
-    assert check("U4", "P2", "designated_activities/departure_preparation").reasons[0].code == "status_not_online"
+    assert (
+        check("U4", "P2", "designated_activities/departure_preparation").reasons[0].code
+        == "status_not_online"
+    )
     assert check("U4", "P1", "employment_for_skill_development").reasons[0].code == "status_not_in_force"
     assert eligibility(
         user_category="U4", procedure="P1", status="employment_for_skill_development", on=dt.date(2027, 4, 1)

@@ -21,7 +21,9 @@ def test_clock_is_in_japan_standard_time_and_tests_can_move_it():
 @pytest.mark.django_db
 def test_audit_record_names_actor_action_object_and_address(django_user_model):
     officer = django_user_model.objects.create_user(username="officer", is_staff=True)
-    event = audit_record(action="registry.viewed", actor=officer, target=officer, ip="203.0.113.5", details={"n": 1})
+    event = audit_record(
+        action="registry.viewed", actor=officer, target=officer, ip="203.0.113.5", details={"n": 1}
+    )
     event.refresh_from_db()
     assert event.actor == officer and event.actor_kind == AuditEvent.ActorKind.OFFICER
     assert (event.target_type, event.target_id) == ("accounts.user", str(officer.pk))

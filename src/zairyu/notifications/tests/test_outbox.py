@@ -65,7 +65,9 @@ def test_an_idempotency_key_queues_one_email_however_often_the_job_runs(smtp_ser
 
 
 @pytest.mark.django_db
-def test_a_claim_left_by_a_killed_worker_is_returned_to_the_queue(django_capture_on_commit_callbacks, settings):
+def test_a_claim_left_by_a_killed_worker_is_returned_to_the_queue(
+    django_capture_on_commit_callbacks, settings
+):
     with django_capture_on_commit_callbacks(execute=False):
         email = email_queue(kind="announcement", to="a@example.com", context=CONTEXT)
     OutboundEmail.objects.filter(pk=email.pk).update(state=EmailState.SENDING, claimed_at=clock.now())

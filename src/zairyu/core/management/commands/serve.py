@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--noreload", action="store_true")
 
     def handle(self, *args, **options):
-        if settings.CELERY_TASK_ALWAYS_EAGER and (options["noreload"] or os.environ.get("RUN_MAIN") == "true"):
+        if settings.CELERY_TASK_ALWAYS_EAGER and (
+            options["noreload"] or os.environ.get("RUN_MAIN") == "true"
+        ):
             start_in_process_scheduler()
         call_command(
             "runserver",

@@ -1,0 +1,109 @@
+"""The officers' side: a separate sign-in (ID, password, second factor) and the officer home."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from zairyu.accounts import forms, services
+from zairyu.accounts.constants import OfficerRole, UserKind
+from zairyu.accounts.models import User
+from zairyu.accounts.views.applicant import (
+    _count_failure,
+    _ip,
+    _next_url,
+    _refused_by_network,
+    _too_many_message,
+    finish_first_factor,
+    otp,
+)
+from zairyu.catalogue import get_catalogue
+
+
+def officer_required(view):
+    @login_required(login_url="staff:sign-in")
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if request.user.kind != UserKind.OFFICER:
+            return render(request, "accounts/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = forms.SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _refused_by_network(request):
+            form.add_error(None, _too_many_message())
+        else:
+            try:
+                user = services.sign_in_verify(
+                    auth_id=form.cleaned_data["auth_id"],
+                    password=form.cleaned_data["password"],
+                    card_id=None,
+                    ip=_ip(request),
+                )
+                if user.kind != UserKind.OFFICER:
+                    raise services.SignInRefused("sign_in_refused", services.GENERIC_REFUSAL)
+            except services.AccountError as exc:
+                _count_failure(request)
+                form.add_error(None, exc.message)
+            else:
+                return finish_first_factor(
+                    request,
+                    user,
+                    method="password",
+                    next_url=_next_url(request, reverse("staff:home")),
+                    staff=True,
+                )
+    return render(request, "accounts/staff_sign_in.html", {"form": form, "next": _next_url(request, "")})
+
+
+def staff_otp(request: HttpRequest) -> HttpResponse:
+    return otp(request, staff=True)
+
+
+@officer_required
+def home(request: HttpRequest) -> HttpResponse:
+    office = get_catalogue().offices.get(request.user.office)
+    prefectures = [get_catalogue().prefectures[code] for code in office.prefectures] if office else []
+    return render(
+        request,
+        "accounts/staff_home.html",
+        {
+            "account": request.user,
+            "office": office,
+            "prefectures": prefectures,
+            "unlock_form": forms.UnlockForm(),
+            "can_unlock": request.user.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMINISTRATOR),
+        },
+    )
+
+
+@officer_required
+@require_POST
+def unlock(request: HttpRequest) -> HttpResponse:
+    form = forms.UnlockForm(request.POST)
+    if request.user.role not in (OfficerRole.SUPERVISOR, OfficerRole.ADMINISTRATOR):
+        return render(request, "accounts/forbidden.html", status=403)
+    if form.is_valid():
+        target = (
+            User.objects.filter(username=services.auth_id_normalize(form.cleaned_data["auth_id"]))
+            .exclude(kind=UserKind.OFFICER)
+            .first()
+        )
+        if target is None:
+            messages.error(request, _("No applicant-side account has this ID."))
+        else:
+            services.user_unlock(user=target, actor=request.user, ip=_ip(request))
+            messages.success(request, _("The account is unlocked."))
+    return redirect("staff:home")

@@ -1,0 +1,56 @@
+"""Where a request comes from, and simple per-address throttling."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+@lru_cache(maxsize=32)
+def _networks(spec: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
+
+
+def address_in(address: str, networks: list[str] | tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(tuple(networks)))
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address. ``X-Forwarded-For`` is believed only when the direct peer is one of
+    ``TRUSTED_PROXIES``, and then only up to the first hop that is not a trusted proxy."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    proxies = settings.TRUSTED_PROXIES
+    if not proxies or not address_in(remote, proxies):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not address_in(hop, proxies):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # a forged, malformed header: fall back to the proxy itself
+    return remote
+
+
+def throttle_hit(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
+    """Count one event; True while the count within the window stays within ``limit``."""
+    cache_key = f"throttle:{scope}:{key}"
+    cache.add(cache_key, 0, timeout=window_seconds)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window_seconds)
+        count = 1
+    return count <= limit
+
+
+def throttle_exceeded(*, scope: str, key: str, limit: int) -> bool:
+    return (cache.get(f"throttle:{scope}:{key}") or 0) >= limit
