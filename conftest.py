@@ -84,3 +84,43 @@ def smtp_server(settings) -> Iterator[RecordingSMTPHandler]:
         yield handler
     finally:
         controller.stop()
+
+
+CHROMIUM = os.environ.get("ZAIRYU_CHROMIUM", "/usr/bin/chromium")
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail(f"needs Chromium at {CHROMIUM} (apt-get install chromium; .ci/run installs it)")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def page(request, chromium):
+    viewport = DESKTOP if request.param == "desktop" else PHONE
+    context = chromium.new_context(viewport=viewport, locale="en-US", is_mobile=request.param == "phone")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()

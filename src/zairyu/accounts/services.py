@@ -561,7 +561,8 @@ def card_challenge_consume(*, nonce: str, purpose: str, session_key: str) -> byt
 
 
 def challenge_bytes(*, nonce: str, purpose: str) -> bytes:
-    """What the card signs: the purpose is part of it, so a sign-in answer cannot register."""
+    """What the card signs: the purpose is part of it, so a sign-in answer cannot register.
+    The page hands it to the card program in hex (``--challenge``)."""
     return f"zairyu-jpki:{purpose}:{nonce}".encode()
 
 

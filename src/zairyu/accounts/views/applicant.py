@@ -101,6 +101,9 @@ def register_card(request: HttpRequest, kind: str) -> HttpResponse:
             "kind": UserKind(kind),
             "challenge": challenge,
             "cert": "signing",
+            "card_challenge": services.challenge_bytes(
+                nonce=challenge, purpose=ChallengePurpose.REGISTER
+            ).hex(),
             "bridge_url": settings.CARD_BRIDGE_URL,
         },
     )
@@ -391,6 +394,9 @@ def sign_in_card(request: HttpRequest) -> HttpResponse:
             "form": form,
             "challenge": challenge,
             "cert": "auth",
+            "card_challenge": services.challenge_bytes(
+                nonce=challenge, purpose=ChallengePurpose.SIGN_IN
+            ).hex(),
             "bridge_url": settings.CARD_BRIDGE_URL,
             "next": _next_url(request, ""),
         },

@@ -3,6 +3,7 @@ import re
 from io import StringIO
 
 import pytest
+from django.utils import translation
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
@@ -237,7 +238,8 @@ def test_municipality_stem(municipality, stem):
 
 def test_command_prints_counts_and_examples():
     out = StringIO()
-    call_command("load_demo_registry", "--seed", "99", "--residents", "70", "--agents", "40", stdout=out)
+    with translation.override("en"):
+        call_command("load_demo_registry", "--seed", "99", "--residents", "70", "--agents", "40", stdout=out)
     text = out.getvalue()
     assert "70 residents" in text and "40 agent certificates" in text
     assert "Organization (Employer)" in text and "Agent certificate (expired)" in text

@@ -3,34 +3,42 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-
-DEMO_ADMIN = "admin"
 
 
 class Command(BaseCommand):
-    help = "Load the synthetic demo population and demo accounts (never in production)."
+    help = "Load the synthetic demo population, demo accounts and demo cards (never in production)."
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("Demo data is never loaded in production (ZAIRYU_ENV=production).")
-        call_command("load_demo_registry", verbosity=options["verbosity"])
-        password = settings.DEMO_PASSWORD
-        with transaction.atomic():
-            user, _ = get_user_model().objects.get_or_create(username=DEMO_ADMIN)
-            user.is_staff = user.is_superuser = True
-            user.set_password(password)
-            user.save()
+        from zairyu.accounts.demo import accounts_load_demo
+
+        call_command("load_demo_registry", verbosity=0)
+        lines = accounts_load_demo()
         port = settings.DEMO_PORT
-        self.stdout.write(
-            self.style.SUCCESS("\nZairyu demo is ready.\n")
-            + f"  Site:            http://127.0.0.1:{port}/\n"
-            + f"  Who can file:    http://127.0.0.1:{port}/catalogue/who-can-file/\n"
-            + f"  Health:          http://127.0.0.1:{port}/healthz\n"
-            + f"  Staff (admin):   http://127.0.0.1:{port}/admin/   user {DEMO_ADMIN}  password {password}\n"
-            + f"  Sent e-mails:    {settings.EMAIL_FILE_PATH if hasattr(settings, 'EMAIL_FILE_PATH') else 'SMTP'}"
-            + " (and the outbox in the admin)\n"
-        )
+        base = f"http://127.0.0.1:{port}"
+        out = [
+            "",
+            "Zairyu demo is ready (synthetic people only).",
+            f"  Site:              {base}/",
+            f"  Who can file what: {base}/catalogue/who-can-file/",
+            f"  Sign in (card):    {base}/accounts/sign-in/card/",
+            f"  Sign in (ID):      {base}/accounts/sign-in/",
+            f"  Officers:          {base}/staff/sign-in/",
+            f"  Health:            {base}/healthz",
+            f"  E-mails sent:      {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP server')} (and the outbox in the admin)",
+            "",
+            f"Demo accounts (password for all: {settings.DEMO_PASSWORD}):",
+        ]
+        out += [f"  {line.label:<24} {line.text}" for line in lines]
+        out += [
+            "",
+            "Second factor: add the TOTP key to an authenticator app, or print the current code with",
+            "  .venv/bin/python manage.py demo_totp ID",
+            "The card program (JPKI simulation) for a demo card, in another terminal:",
+            "  .venv/bin/python -m zairyu.jpki.card bridge --card CARD_FILE",
+            "",
+        ]
+        self.stdout.write("\n".join(out))
