@@ -3,10 +3,10 @@ import re
 from io import StringIO
 
 import pytest
-from django.utils import translation
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from zairyu.catalogue import get_catalogue
 from zairyu.core.clock import JST
