@@ -9,6 +9,7 @@ import threading
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from conftest import free_port
 from zairyu.accounts.models import User
@@ -50,7 +51,7 @@ def test_u1_registers_with_the_card_bridge_and_signs_in_with_card_id_and_passwor
     page.click("[data-register=U1]")
     page.fill("#card-pin", SIGNING_PIN)
     page.click("#card-read")
-    page.wait_for_function("document.getElementById('card-certificate').value.length > 0")
+    expect(page.locator("#card-certificate")).not_to_have_value("")
     page.click("#card-submit")
     page.wait_for_url(re.compile(r"/details/$"))
     assert page.text_content("[data-item=name]") == "TRAN THI MAI"
@@ -88,7 +89,7 @@ def test_a_wrong_pin_is_reported_by_the_page(page, site, card_bridge):
     page.goto(f"{site}/accounts/register/card/U1/")
     page.fill("#card-pin", "WRONG1PIN")
     page.click("#card-read")
-    page.wait_for_function("document.getElementById('card-status').textContent.length > 3")
+    expect(page.locator("#card-status")).to_contain_text("could not be read")
     assert "could not be read" in page.text_content("#card-status")
     assert page.input_value("#card-certificate") == ""
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, no_translations, CommandParser
 from django.db.models import Q
 
 from zairyu.core import clock
@@ -32,6 +32,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--agents", type=int, default=None, help="number of agent certificates (200)")
 
+    @no_translations
     def handle(self, *args: Any, seed: int, residents: int, agents: int | None, **options: Any) -> None:
         counts = registry_load_demo(seed=seed, residents=residents, agents=agents)
         self.stdout.write(
