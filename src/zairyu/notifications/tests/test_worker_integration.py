@@ -32,6 +32,13 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def _reset_celery_connections() -> None:
+    """Forget every pooled broker connection, so the app talks to the broker configured now."""
+    celery_app.close()
+    celery_app.amqp._producer_pool = None
+    celery_app.__dict__.pop("control", None)  # a cached property holding its own mailbox
+
+
 @pytest.fixture
 def celery_worker(postgres_only, redis_url, smtp_server, settings):
     """A real ``celery worker`` process on its own queue, sharing the test database."""
@@ -77,7 +84,7 @@ def celery_worker(postgres_only, redis_url, smtp_server, settings):
         stderr=subprocess.STDOUT,
     )
     saved = {k: celery_app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
-    celery_app.close()
+    _reset_celery_connections()
     celery_app.conf.update(task_always_eager=False, broker_url=redis_url, task_default_queue=queue)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = redis_url
@@ -93,7 +100,7 @@ def celery_worker(postgres_only, redis_url, smtp_server, settings):
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
-        celery_app.close()
+        _reset_celery_connections()
         celery_app.conf.update(saved)
 
 
