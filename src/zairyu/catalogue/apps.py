@@ -9,9 +9,11 @@ class CatalogueConfig(AppConfig):
 
     def ready(self) -> None:
         from zairyu.catalogue import get_catalogue
+        from zairyu.catalogue.formspec import FormSpecError, get_form_library
         from zairyu.catalogue.loader import CatalogueError
 
         try:
             get_catalogue()  # validated at start: a broken data file stops the process here
-        except CatalogueError as exc:
+            get_form_library()  # and so is the form catalogue
+        except (CatalogueError, FormSpecError) as exc:
             raise ImproperlyConfigured(f"The reference catalogue is inconsistent: {exc}") from exc

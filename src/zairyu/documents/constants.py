@@ -1,0 +1,23 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentKind(models.TextChoices):
+    """What a stored file is; decides the checks it went through and the Content-Type it is served with."""
+
+    PDF = "pdf", _("PDF document")
+    PHOTO = "photo", _("Face photo")
+
+
+CONTENT_TYPES = {
+    DocumentKind.PDF: "application/pdf",
+    DocumentKind.PHOTO: "image/jpeg",
+}
+
+EXTENSIONS = {
+    DocumentKind.PDF: ".pdf",
+    DocumentKind.PHOTO: ".jpg",
+}
+
+# The document type the face photo is stored under (callers name the others, e.g. "passport_copy").
+PHOTO_DOCUMENT_TYPE = "face_photo"
