@@ -322,8 +322,11 @@ def password_set_with_token(*, raw_token: str, password: str, ip: str | None = N
     user.locked_until = None
     if first:
         user.state = UserState.ACTIVE
-        if user.kind in (UserKind.U5, UserKind.U6, UserKind.U7) and user.valid_until is None:
-            user.valid_until = clock.today() + dt.timedelta(days=settings.ORGANIZATION_USER_VALIDITY_DAYS)
+        if user.kind in (UserKind.U5, UserKind.U6, UserKind.U7):
+            # Staff IDs are valid as long as their organization: the first password starts it.
+            from zairyu.organizations.services import staff_first_password_set
+
+            user.valid_until = staff_first_password_set(user=user)
     user.save()
     audit_record(
         action="accounts.password_set" if first else "accounts.password_reset", actor=user, target=user, ip=ip

@@ -92,6 +92,9 @@ INSTALLED_APPS = [
     "zairyu.catalogue",
     "zairyu.registry",
     "zairyu.notifications",
+    "zairyu.documents",
+    "zairyu.organizations",
+    "zairyu.applications",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +179,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {"task": "zairyu.notifications.tasks.outbox_flush", "schedule": 60.0},
     "accounts-daily": {"task": "zairyu.accounts.tasks.accounts_daily", "schedule": 6 * 60 * 60.0},
+    "documents-purge-orphans": {"task": "zairyu.documents.tasks.documents_purge_orphans", "schedule": 24 * 60 * 60.0},
+    "applications-receipt-retry": {"task": "zairyu.applications.tasks.receipt_numbers_retry", "schedule": 300.0},
+    "applications-drafts": {"task": "zairyu.applications.tasks.drafts_expire", "schedule": 6 * 60 * 60.0},
+    "organizations-daily": {"task": "zairyu.organizations.tasks.organizations_daily", "schedule": 6 * 60 * 60.0},
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -287,6 +294,14 @@ if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads go to a temporary file, not memory
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)  # one PDF (F-04; configurable)
+APPLICATION_MAX_BYTES = env_int("APPLICATION_MAX_BYTES", 25 * 1024 * 1024)  # all files of one application
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 50 * 1024)
+DRAFT_LIFETIME_DAYS = env_int("DRAFT_LIFETIME_DAYS", 90)  # an untouched draft is deleted after this …
+DRAFT_WARNING_DAYS = env_int("DRAFT_WARNING_DAYS", 7)  # … with an e-mail this many days before
+CROSSCHECK_MISMATCH_LIMIT = env_int("CROSSCHECK_MISMATCH_LIMIT", 10)  # identity mismatches per user per hour
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # --- Logging --------------------------------------------------------------------------------

@@ -12,7 +12,10 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("catalogue/", include("zairyu.catalogue.urls")),
     path("accounts/", include("zairyu.accounts.urls")),
+    path("staff/organizations/", include("zairyu.organizations.staff_urls")),
     path("staff/", include("zairyu.accounts.staff_urls")),
+    path("organizations/", include("zairyu.organizations.urls")),
+    path("applications/", include("zairyu.applications.urls")),
     path("admin/login/", RedirectView.as_view(pattern_name="staff:sign-in", query_string=True)),
     path("admin/", admin.site.urls),
 ]

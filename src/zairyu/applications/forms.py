@@ -1,0 +1,158 @@
+"""Forms of the application pages that are not generated from the form catalogue."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zairyu.applications.constants import ApplicationState
+from zairyu.catalogue import get_catalogue
+from zairyu.core import clock
+
+DOCUMENT_TYPES = [
+    ("passport_copy", _("Copy of the passport")),
+    ("residence_card_copy", _("Copy of the residence card")),
+    ("employment_contract", _("Employment contract or offer")),
+    ("certificate_of_employment", _("Certificate of employment")),
+    ("tax_certificate", _("Tax certificate (課税・納税証明書)")),
+    ("enrolment_certificate", _("Certificate of enrolment")),
+    ("academic_transcript", _("Academic transcript or diploma")),
+    ("family_relation_proof", _("Proof of the family relationship")),
+    ("company_documents", _("Documents on the organization")),
+    ("other", _("Other document")),
+]
+
+
+def main_procedure_choices():
+    return [(code, str(p.name)) for code, p in get_catalogue().procedures.items() if not p.add_on]
+
+
+def add_on_choices():
+    return [(code, str(p.name)) for code, p in get_catalogue().procedures.items() if p.add_on]
+
+
+def status_choices():
+    groups: dict[str, list[tuple[str, str]]] = {}
+    catalogue = get_catalogue()
+    for entry in catalogue.entries_in_force(clock.today(), online_only=True):
+        groups.setdefault(str(entry.status_name), []).append((entry.key, str(entry.name)))
+    return [("", _("Choose a status of residence"))] + [
+        (label, items) if len(items) > 1 else items[0] for label, items in groups.items()
+    ]
+
+
+class StartForm(forms.Form):
+    procedure = forms.ChoiceField(
+        label=_("What do you want to apply for?"), choices=(), widget=forms.RadioSelect
+    )
+    status = forms.ChoiceField(
+        label=_("Status of residence"),
+        choices=(),
+        help_text=_(
+            "The status applied for (certificate of eligibility, change, acquisition) or held (extension, employment certificate)."
+        ),
+    )
+    add_ons = forms.MultipleChoiceField(
+        label=_("Apply at the same time for"), choices=(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    card_number = forms.CharField(
+        label=_("The applicant's residence card number"),
+        max_length=20,
+        required=False,
+        help_text=_(
+            "Not for a certificate of eligibility. 2 letters, 8 digits, 2 letters, e.g. AB12345678CD."
+        ),
+    )
+    organization = forms.CharField(
+        label=_("Corporate number of the receiving organization"),
+        max_length=20,
+        required=False,
+        help_text=_(
+            "Organization staff: for a certificate of eligibility, the 13-digit corporate number of the organization receiving the applicant."
+        ),
+    )
+    consulted_bureau = forms.BooleanField(
+        label=_(
+            "I have consulted the regional immigration bureau before filing (self-applicants: certificate of eligibility and acquisition)."
+        ),
+        required=False,
+    )
+    relative_lives_in_japan = forms.BooleanField(label=_("I (the relative) live in Japan."), required=False)
+    applicant_under_16_or_unable = forms.BooleanField(
+        label=_("The applicant is under 16, or cannot apply because of illness or another reason."),
+        required=False,
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["procedure"].choices = main_procedure_choices()
+        self.fields["status"].choices = status_choices()
+        self.fields["add_ons"].choices = add_on_choices()
+        kind = getattr(user, "kind", "")
+        if kind != "U1":
+            del self.fields["consulted_bureau"]
+        if kind != "U3":
+            del self.fields["relative_lives_in_japan"]
+            del self.fields["applicant_under_16_or_unable"]
+        if kind not in ("U5", "U6", "U7"):
+            del self.fields["organization"]
+
+    def facts(self) -> dict[str, bool]:
+        return {
+            name: bool(self.cleaned_data.get(name))
+            for name in ("consulted_bureau", "relative_lives_in_japan", "applicant_under_16_or_unable")
+            if name in self.fields and self.cleaned_data.get(name)
+        }
+
+
+class DocumentUploadForm(forms.Form):
+    document_type = forms.ChoiceField(label=_("Kind of document"), choices=DOCUMENT_TYPES)
+    file = forms.FileField(
+        label=_("PDF file"), help_text=_("One PDF per document, at most 10 MB; no password or restrictions.")
+    )
+
+
+class PhotoUploadForm(forms.Form):
+    photo = forms.FileField(
+        label=_("Face photo (JPEG)"),
+        help_text=_(
+            "At most 50 KB, portrait 4:3 (4 cm × 3 cm), at least 240 × 320 pixels, taken within the last 6 months."
+        ),
+    )
+    taken_within_6_months = forms.BooleanField(
+        label=_("This photo was taken within the last 6 months."), required=True
+    )
+
+
+class OrganizationPartForm(forms.Form):
+    file = forms.FileField(
+        label=_("Organization's part of the application form (PDF)"),
+        help_text=_("Filled in and signed by the employer or school; one PDF."),
+    )
+
+
+class ReceiptMethodForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("How do you want to receive the result?"), choices=(), widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = choices
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Applicant or receipt number"), required=False, max_length=100)
+    state = forms.ChoiceField(label=_("Status"), required=False, choices=())
+    procedure = forms.ChoiceField(label=_("Procedure"), required=False, choices=())
+    submitted_from = forms.DateField(
+        label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    submitted_to = forms.DateField(
+        label=_("Submitted until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("All"))] + list(ApplicationState.choices)
+        self.fields["procedure"].choices = [("", _("All"))] + main_procedure_choices()

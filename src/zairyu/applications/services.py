@@ -1,0 +1,705 @@
+"""Applications: from a draft to a submitted application with its receipt number.
+
+One way to do each thing: the web steps, the bulk import and the API all call these services.
+Every check lives in one place — the matrix (``catalogue.rules``), the timing, cross-check and
+receipt rules (``applications.rules``), the form catalogue (``catalogue.formspec``) and the
+document checks (``documents``) — and :func:`application_problems` gathers them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from zairyu.accounts.models import User
+from zairyu.applications import receipts
+from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
+from zairyu.applications.models import Application, ApplicationDocument, ApplicationEvent
+from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck, lookup_resident
+from zairyu.applications.rules.receipt import receipt_method_problems, receipt_options
+from zairyu.applications.rules.results import Problem, Severity
+from zairyu.applications.rules.timing import timing_problems
+from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.fees import fee_for
+from zairyu.catalogue.formspec import FormSpec, form_for, normalize_and_validate
+from zairyu.catalogue.rules import combination_errors, eligibility
+from zairyu.core import clock
+from zairyu.core.audit import audit_record
+from zairyu.core.tasks import enqueue_on_commit
+from zairyu.notifications.services import email_queue
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_DOCUMENT_TYPES = ("passport_copy",)
+
+
+class ApplicationRefused(Exception):
+    """The application cannot go on; ``problems`` say why and what to do instead."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(", ".join(p.code for p in problems))
+        self.problems = problems
+
+
+def _problem(code: str, message: Any, *, field: str | None = None, **data: Any) -> Problem:
+    return Problem(code=code, message=message, severity=Severity.BLOCK, field=field, data=data)
+
+
+def application_form(application: Application) -> FormSpec:
+    return form_for(
+        procedure=application.procedure,
+        status=application.status,
+        user_category=application.user_category,
+        add_ons=tuple(application.add_ons),
+    )
+
+
+def _event(
+    application: Application, *, actor: User | None, action: str, from_state: str = "", **details: Any
+) -> None:
+    ApplicationEvent.objects.create(
+        application=application,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=application.state,
+        details=details,
+    )
+
+
+# --- who may file what ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    procedure: str
+    status: str
+    add_ons: tuple[str, ...] = ()
+    card_number: str = ""
+    organization_corporate_number: str = ""
+    facts: dict[str, bool] | None = None
+
+
+def _scope_facts(user: User, *, resident, organization) -> dict[str, bool]:
+    """The ``applicant_in_scope`` fact for organization staff (U5–U7), from the organizations rules."""
+    if user.kind not in ("U5", "U6", "U7"):
+        return {}
+    from zairyu.organizations import access as organization_access
+
+    if resident is not None:
+        return {"applicant_in_scope": organization_access.applicant_in_scope(user, resident)}
+    if organization is not None:
+        return {
+            "applicant_in_scope": organization_access.organizations_in_scope(user)
+            .filter(pk=organization.pk)
+            .exists()
+        }
+    return {"applicant_in_scope": False}
+
+
+def start_problems(*, user: User, start: Start, today: dt.date) -> tuple[list[Problem], Any, Any]:
+    """Whether ``user`` may start this application; returns (problems, resident, organization)."""
+    from zairyu.registry.models import ReceivingOrganization
+    from zairyu.registry.validators import normalize_corporate_number
+
+    catalogue = get_catalogue()
+    problems: list[Problem] = []
+    if start.procedure not in catalogue.procedures or catalogue.procedures[start.procedure].add_on:
+        return (
+            [_problem("procedure_unknown", _("Choose one of the listed procedures."), field="procedure")],
+            None,
+            None,
+        )
+    if start.status not in catalogue.entries:
+        return (
+            [_problem("status_unknown", _("Choose a status of residence from the list."), field="status")],
+            None,
+            None,
+        )
+    for reason in combination_errors(main=start.procedure, add_ons=start.add_ons):
+        problems.append(_problem(reason.code, reason.message, field="add_ons"))
+    resident = organization = None
+    if start.procedure != "P1":
+        resident = lookup_resident(start.card_number) if start.card_number else None
+        if resident is None:
+            problems.append(
+                _problem(
+                    "card_not_found",
+                    _(
+                        "Enter the applicant's residence card number as printed on the card (2 letters, 8 digits, 2 letters)."
+                    ),
+                    field="card_number",
+                )
+            )
+    if start.organization_corporate_number:
+        organization = ReceivingOrganization.objects.filter(
+            corporate_number=normalize_corporate_number(start.organization_corporate_number)
+        ).first()
+        if organization is None:
+            problems.append(
+                _problem(
+                    "organization_not_found",
+                    _("No organization with this corporate number is registered. Check the 13 digits."),
+                    field="organization",
+                )
+            )
+    elif start.procedure == "P1" and user.kind in ("U5", "U6", "U7"):
+        problems.append(
+            _problem(
+                "organization_required",
+                _("Enter the corporate number of the receiving organization."),
+                field="organization",
+            )
+        )
+    facts = {**(start.facts or {}), **_scope_facts(user, resident=resident, organization=organization)}
+    for procedure in (start.procedure, *start.add_ons):
+        if procedure not in catalogue.procedures:
+            continue
+        verdict = eligibility(
+            user_category=user.kind, procedure=procedure, status=start.status, facts=facts, on=today
+        )
+        for reason in verdict.reasons:
+            problems.append(_problem(reason.code, reason.message, field="status"))
+        for condition in verdict.pending:
+            problems.append(_problem(f"condition_{condition.code}", condition.text, field=condition.code))
+    if user.kind in ("U5", "U6", "U7"):
+        from zairyu.organizations import access as organization_access
+
+        may, reason = organization_access.organization_may_file(user)
+        if not may:
+            problems.append(_problem("organization_expired", reason))
+    if resident is not None:
+        problems += [
+            p
+            for p in timing_problems(
+                procedure=start.procedure, add_ons=start.add_ons, resident=resident, today=today
+            )
+        ]
+    return problems, resident, organization
+
+
+@transaction.atomic
+def application_create(
+    *, user: User, start: Start, ip: str | None = None, copy_from: Application | None = None
+) -> Application:
+    """Start a draft after checking who may file it (matrix, scope, timing). Warnings do not stop it."""
+    today = clock.today()
+    problems, resident, organization = start_problems(user=user, start=start, today=today)
+    if any(p.blocks for p in problems):
+        raise ApplicationRefused(problems)
+    entry = get_catalogue().entries[start.status]
+    answers: dict[str, Any] = {}
+    if copy_from is not None and copy_from.filer_id == user.pk:
+        answers = dict(copy_from.answers)
+    if resident is not None:
+        answers = {**_answers_from_registry(resident), **answers}
+        answers["card_number"] = resident.card_number
+    application = Application.objects.create(
+        filer=user,
+        user_category=user.kind,
+        procedure=start.procedure,
+        add_ons=sorted(start.add_ons),
+        status=start.status,
+        group=entry.group.code if entry.group else "",
+        applicant_resident=resident,
+        receiving_organization=organization,
+        applicant_name=resident.roman_name if resident is not None else "",
+        answers=answers,
+        facts=dict(start.facts or {}),
+        copied_from=copy_from if copy_from is not None and copy_from.filer_id == user.pk else None,
+        draft_expires_at=clock.now() + dt.timedelta(days=settings.DRAFT_LIFETIME_DAYS),
+    )
+    _event(application, actor=user, action="created")
+    audit_record(
+        action="applications.created",
+        actor=user,
+        target=application,
+        ip=ip,
+        details={"procedure": start.procedure, "status": start.status},
+    )
+    return application
+
+
+def _answers_from_registry(resident) -> dict[str, Any]:
+    """What the registry already knows fills the form (the user checks it; the cross-check compares)."""
+    return {
+        "nationality": resident.nationality,
+        "roman_name": resident.roman_name,
+        "kanji_name": resident.kanji_name,
+        "sex": {"M": "male", "F": "female"}.get(resident.sex, ""),
+        "date_of_birth": resident.date_of_birth.isoformat(),
+        "address_prefecture": resident.prefecture,
+        "address_municipality": resident.municipality,
+        "address_street": resident.address_rest,
+        "card_expiry": resident.card_expires_on.isoformat(),
+        "current_period_of_stay": resident.period_of_stay,
+        "current_period_expiry": resident.stay_expires_on.isoformat() if resident.stay_expires_on else "",
+    }
+
+
+def duplicate_drafts(*, user: User, application: Application) -> list[Application]:
+    """Other drafts of this user for the same applicant and procedure: warned about, not blocked."""
+    qs = Application.objects.filter(
+        filer=user, procedure=application.procedure, state__in=EDITABLE_STATES
+    ).exclude(pk=application.pk)
+    if application.applicant_resident_id:
+        qs = qs.filter(applicant_resident_id=application.applicant_resident_id)
+    else:
+        qs = qs.filter(applicant_name=application.applicant_name)
+    return list(qs[:5])
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+def _locked_editable(application_id: int, user: User) -> Application:
+    application = Application.objects.select_for_update().get(pk=application_id, filer=user)
+    if application.state not in EDITABLE_STATES:
+        raise ApplicationRefused(
+            [
+                _problem(
+                    "not_editable",
+                    _("This application has been submitted; it can no longer be changed here."),
+                )
+            ]
+        )
+    return application
+
+
+@transaction.atomic
+def application_save_step(
+    *, application: Application, user: User, step: str, answers: dict[str, Any], ip: str | None = None
+):
+    """Save what was typed for one step — always, even with errors, so nothing is lost — and
+    return the validation result. The step counts as done only when it has no errors."""
+    application = _locked_editable(application.pk, user)
+    form = application_form(application)
+    merged = {**application.answers, **answers}
+    result = normalize_and_validate(form, merged, step=step, today=clock.today())
+    stored = {**application.answers, **answers, **result.cleaned}
+    errors = list(result.errors)
+    if step == "2-2" and application.applicant_resident_id and not errors:
+        errors += _crosscheck_errors(application, stored, user=user, ip=ip)
+    application.answers = stored
+    done = set(application.steps_done)
+    (done.add if not errors else done.discard)(step)
+    application.steps_done = sorted(done)
+    if form.has_field("roman_name") and stored.get("roman_name"):
+        application.applicant_name = str(stored["roman_name"])[:200]
+    if stored.get("applicant_email"):
+        application.applicant_email = str(stored["applicant_email"])[:254]
+    application.updated_at = clock.now()
+    application.draft_expires_at = clock.now() + dt.timedelta(days=settings.DRAFT_LIFETIME_DAYS)
+    application.save()
+    result.errors = errors
+    return result
+
+
+def _crosscheck_errors(application: Application, answers: dict[str, Any], *, user: User, ip: str | None):
+    """F-02: the identity items against the residence-card record, with repeated mismatches
+    throttled and audited (an honest user is told which item to check; a stranger learns nothing)."""
+    from zairyu.catalogue.formspec import FieldError
+    from zairyu.core.net import throttle_hit
+
+    entered = IdentityInput(
+        nationality=str(answers.get("nationality", "")),
+        roman_name=str(answers.get("roman_name", "")),
+        sex=str(answers.get("sex", "")),
+        date_of_birth=answers.get("date_of_birth"),
+        prefecture=str(answers.get("address_prefecture", "")),
+        municipality=str(answers.get("address_municipality", "")),
+        card_number=str(answers.get("card_number", "")),
+        card_expires_on=answers.get("card_expiry"),
+    )
+    result = crosscheck(entered=entered, resident=application.applicant_resident)
+    if result.ok:
+        return []
+    audit_record(
+        action="applications.crosscheck_mismatch",
+        actor=user,
+        target=application,
+        ip=ip,
+        details={"items": list(result.mismatched)},
+    )
+    if not throttle_hit(
+        scope="crosscheck", key=str(user.pk), limit=settings.CROSSCHECK_MISMATCH_LIMIT, window_seconds=3600
+    ):
+        return [
+            FieldError(
+                "card_number",
+                "crosscheck_throttled",
+                _("Too many attempts that do not match the residence card record. Try again in an hour."),
+            )
+        ]
+    field_of = {
+        "prefecture": "address_prefecture",
+        "municipality": "address_municipality",
+        "card_expires_on": "card_expiry",
+    }
+    return [
+        FieldError(
+            field_of.get(problem.field or "", problem.field or "card_number"), problem.code, problem.message
+        )
+        for problem in result.messages
+        if problem.blocks
+    ]
+
+
+# --- documents and receipt method -------------------------------------------------------------
+
+
+@transaction.atomic
+def application_attach(
+    *,
+    application: Application,
+    user: User,
+    upload,
+    role: str,
+    document_type: str,
+    taken_within_6_months: bool = False,
+    ip: str | None = None,
+) -> ApplicationDocument:
+    """Check and store one PDF (or the face photo) for the application; within the total limit."""
+    from zairyu.documents.services import document_store_pdf, document_store_photo
+
+    application = _locked_editable(application.pk, user)
+    existing = [
+        d.document for d in application.documents.select_related("document") if d.document.deleted_at is None
+    ]
+    if role == DocumentRole.PHOTO:
+        for old in application.documents.filter(role=DocumentRole.PHOTO):
+            old.delete()  # one photo per application: the new one replaces it
+        document = document_store_photo(
+            upload=upload, owner=user, taken_within_6_months=taken_within_6_months, ip=ip, existing=existing
+        )
+    else:
+        document = document_store_pdf(
+            upload=upload, owner=user, document_type=document_type, ip=ip, existing=existing
+        )
+    attached = ApplicationDocument.objects.create(
+        application=application, document=document, role=role, document_type=document_type
+    )
+    Application.objects.filter(pk=application.pk).update(updated_at=clock.now())
+    return attached
+
+
+@transaction.atomic
+def application_detach(
+    *, application: Application, user: User, attachment_id: int, ip: str | None = None
+) -> None:
+    from zairyu.documents.services import document_delete
+
+    application = _locked_editable(application.pk, user)
+    attachment = application.documents.select_related("document").get(pk=attachment_id)
+    document = attachment.document
+    attachment.delete()
+    document_delete(document=document, actor=user, ip=ip)
+
+
+def application_receipt_options(application: Application):
+    from zairyu.applications.rules.receipt import Document
+
+    answers = application.answers
+    birth = answers.get("date_of_birth")
+    try:
+        birth_date = dt.date.fromisoformat(birth) if isinstance(birth, str) and birth else None
+    except ValueError:
+        birth_date = None
+    options = receipt_options(
+        procedure=application.procedure,
+        status=application.status,
+        period_of_stay=answers.get("desired_period_of_stay") or None,
+        kanji_name_requested=False,
+        applicant_birth_date=birth_date,
+        today=clock.today(),
+    )
+    return options, Document
+
+
+@transaction.atomic
+def application_set_receipt_method(
+    *, application: Application, user: User, method: str, ip: str | None = None
+) -> None:
+    application = _locked_editable(application.pk, user)
+    options, _ = application_receipt_options(application)
+    problems = receipt_method_problems(options=options, method=method)
+    if any(p.blocks for p in problems):
+        raise ApplicationRefused(problems)
+    application.receipt_methods = {options.document: method}
+    application.updated_at = clock.now()
+    application.save(update_fields=["receipt_methods", "updated_at"])
+
+
+# --- submission -------------------------------------------------------------------------------
+
+
+def application_problems(application: Application, *, today: dt.date, at_submission: bool) -> list[Problem]:
+    """Everything that stops this application now: re-checked at every step and at submission."""
+    problems: list[Problem] = []
+    start = Start(
+        procedure=application.procedure,
+        status=application.status,
+        add_ons=tuple(application.add_ons),
+        card_number=application.applicant_resident.card_number if application.applicant_resident else "",
+        organization_corporate_number=(
+            application.receiving_organization.corporate_number if application.receiving_organization else ""
+        ),
+        facts=application.facts or {},
+    )
+    start_checks, _resident, _org = start_problems(user=application.filer, start=start, today=today)
+    problems += [p for p in start_checks if p.code != "extension_too_early"]
+    form = application_form(application)
+    result = normalize_and_validate(form, application.answers, today=today)
+    if result.errors:
+        problems.append(
+            _problem(
+                "form_incomplete",
+                _("Some answers are missing or need correcting: see the steps marked below."),
+                steps=sorted(
+                    {form.field(e.field_id).step for e in result.errors if form.has_field(e.field_id)}
+                ),
+            )
+        )
+    attachments = list(application.documents.select_related("document"))
+    roles = {a.role for a in attachments}
+    types = {a.document_type for a in attachments}
+    if form.organization_part_as_pdf and DocumentRole.ORGANIZATION_PART not in roles:
+        problems.append(
+            _problem(
+                "organization_part_missing",
+                _("Attach the organization's part of the application form as a PDF."),
+                field="documents",
+            )
+        )
+    for document_type in REQUIRED_DOCUMENT_TYPES:
+        if document_type not in types:
+            problems.append(
+                _problem(
+                    "document_missing",
+                    _("Attach a copy of the applicant's passport (as a PDF)."),
+                    field="documents",
+                    document_type=document_type,
+                )
+            )
+    if photo_required(application) and DocumentRole.PHOTO not in roles:
+        problems.append(
+            _problem(
+                "photo_missing",
+                _("Attach the applicant's face photo (JPEG, taken within 6 months)."),
+                field="documents",
+            )
+        )
+    options, _doc = application_receipt_options(application)
+    method = application.receipt_methods.get(options.document)
+    problems += [p for p in receipt_method_problems(options=options, method=method) if p.blocks]
+    if not application.applicant_email and not application.answers.get("applicant_email"):
+        problems.append(
+            _problem(
+                "applicant_email_missing",
+                _("Enter the applicant's e-mail address (step 2-1)."),
+                field="applicant_email",
+            )
+        )
+    return problems
+
+
+def photo_required(application: Application) -> bool:
+    """A face photo is needed unless the procedure issues no card or certificate with a photo:
+    an employment certificate (P5) and an electronic COE need none (F-04, F-07)."""
+    if application.procedure == "P5":
+        return False
+    return not (application.procedure == "P1" and application.receipt_methods.get("coe") == "email")
+
+
+def _office_for(application: Application) -> str:
+    catalogue = get_catalogue()
+    if application.procedure == "P1" and application.receiving_organization is not None:
+        return catalogue.office_for_prefecture(application.receiving_organization.prefecture).code
+    prefecture = application.answers.get("address_prefecture") or (
+        application.applicant_resident.prefecture if application.applicant_resident else ""
+    )
+    return catalogue.office_for_prefecture(prefecture).code
+
+
+def application_submit(
+    *, application_id: int, user: User, submission_key: str = "", ip: str | None = None
+) -> Application:
+    """Submit once: a double click or a retried request returns the same submitted application.
+
+    Atomic: the state, the provisional and formal receipt numbers, the receipt date, the history,
+    the audit record and the e-mails are written together or not at all. If the formal number
+    cannot be obtained, the application is still submitted with state "error (receipt number not
+    obtained)" and a job retries the number.
+    """
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application_id, filer=user)
+        if application.state not in EDITABLE_STATES:
+            if application.submitted_at is not None:
+                return application  # already submitted: the same answer again
+            raise ApplicationRefused(
+                [_problem("not_editable", _("This application can no longer be submitted."))]
+            )
+        today = clock.today()
+        problems = application_problems(application, today=today, at_submission=True)
+        if any(p.blocks for p in problems):
+            raise ApplicationRefused([p for p in problems if p.blocks])
+        from_state = application.state
+        application.office = _office_for(application)
+        application.receipt_date = today
+        application.submitted_at = clock.now()
+        application.submission_key = submission_key[:64]
+        application.provisional_number = receipts.provisional_number(today)
+        application.fee_yen = _fee(application, today)
+        application.draft_expires_at = None
+        application.state = ApplicationState.SUBMITTED
+        try:
+            with transaction.atomic():
+                application.receipt_number = receipts.receipt_number(
+                    office=application.office,
+                    procedure=application.procedure,
+                    group=application.group,
+                    receipt_date=today,
+                )
+        except DatabaseError:
+            logger.warning("receipt number not obtained for application %s", application.pk)
+            application.state = ApplicationState.ERROR_RECEIPT
+            application.receipt_number = ""
+        application.save()
+        _event(application, actor=user, action="submitted", from_state=from_state)
+        audit_record(
+            action="applications.submitted",
+            actor=user,
+            target=application,
+            ip=ip,
+            details={"office": application.office, "procedure": application.procedure},
+        )
+        _submission_emails(application)
+        if application.state == ApplicationState.ERROR_RECEIPT:
+            from zairyu.applications.tasks import receipt_numbers_retry
+
+            enqueue_on_commit(receipt_numbers_retry)
+    return application
+
+
+def _fee(application: Application, today: dt.date) -> int:
+    total = 0
+    for procedure in (application.procedure, *application.add_ons):
+        variant = None
+        if procedure == "P6":
+            variant = "multiple" if application.answers.get("reentry_kind") == "multiple" else "single"
+        total += fee_for(procedure=procedure, on=today, channel="online", variant=variant)
+    return total
+
+
+def _submission_emails(application: Application) -> None:
+    context = {
+        "provisional_number": application.provisional_number,
+        "receipt_number": application.receipt_number,
+        "procedure": get_catalogue().procedures[application.procedure].name,
+        "office": get_catalogue().offices[application.office].name,
+        "receipt_date": application.receipt_date,
+        "applicant_name": application.applicant_name,
+    }
+    filer = application.filer
+    email_queue(
+        kind="application_received",
+        to=filer.email,
+        language=filer.language,
+        context=context,
+        key=f"application_received:{application.pk}:filer",
+    )
+    applicant_email = application.applicant_email or application.answers.get("applicant_email")
+    if applicant_email and applicant_email.lower() != (filer.email or "").lower():
+        email_queue(
+            kind="application_received",
+            to=applicant_email,
+            language=filer.language,
+            context=context,
+            key=f"application_received:{application.pk}:applicant",
+        )
+
+
+def receipt_numbers_retry() -> int:
+    """Give a formal receipt number to every application that could not get one (a job)."""
+    done = 0
+    for application_id in Application.objects.filter(state=ApplicationState.ERROR_RECEIPT).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            application = Application.objects.select_for_update().get(pk=application_id)
+            if application.state != ApplicationState.ERROR_RECEIPT:
+                continue
+            try:
+                with transaction.atomic():
+                    application.receipt_number = receipts.receipt_number(
+                        office=application.office,
+                        procedure=application.procedure,
+                        group=application.group,
+                        receipt_date=application.receipt_date,
+                    )
+            except DatabaseError:
+                continue
+            application.state = ApplicationState.SUBMITTED
+            application.save(update_fields=["receipt_number", "state"])
+            _event(
+                application,
+                actor=None,
+                action="receipt_number_obtained",
+                from_state=ApplicationState.ERROR_RECEIPT,
+            )
+            email_queue(
+                kind="receipt_number",
+                to=application.filer.email,
+                language=application.filer.language,
+                context={
+                    "receipt_number": application.receipt_number,
+                    "provisional_number": application.provisional_number,
+                },
+                key=f"receipt_number:{application.pk}",
+            )
+            done += 1
+    return done
+
+
+def drafts_expire() -> dict[str, int]:
+    """Warn before an unsubmitted draft expires (keyed: once), then delete the expired ones."""
+    now = clock.now()
+    warned = deleted = 0
+    warn_before = dt.timedelta(days=settings.DRAFT_WARNING_DAYS)
+    for application in Application.objects.filter(
+        state__in=EDITABLE_STATES,
+        draft_expires_at__isnull=False,
+        draft_expires_at__lte=now + warn_before,
+        draft_expires_at__gt=now,
+    ).select_related("filer"):
+        with transaction.atomic():
+            email_queue(
+                kind="draft_expiring",
+                to=application.filer.email,
+                language=application.filer.language,
+                context={
+                    "applicant_name": application.applicant_name or "-",
+                    "procedure": get_catalogue().procedures[application.procedure].name,
+                    "expires_on": application.draft_expires_at.astimezone(clock.JST).date(),
+                },
+                key=f"draft_expiring:{application.pk}:{application.draft_expires_at.date()}",
+            )
+        warned += 1
+    for application in Application.objects.filter(state__in=EDITABLE_STATES, draft_expires_at__lte=now):
+        with transaction.atomic():
+            for attachment in application.documents.select_related("document"):
+                from zairyu.documents.services import document_delete
+
+                document = attachment.document
+                attachment.delete()
+                document_delete(document=document, actor=None)
+            audit_record(action="applications.draft_expired", target=application)
+            application.delete()
+        deleted += 1
+    return {"warned": warned, "deleted": deleted}

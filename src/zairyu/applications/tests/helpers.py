@@ -1,0 +1,74 @@
+"""Driving the application pages in tests: sign-in, step posts built from the form catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from zairyu.accounts.tests.conftest import EnglishClient
+from zairyu.applications.samples import sample_answers
+from zairyu.applications.services import application_form
+from zairyu.core import clock
+
+
+def signed_in_client(user) -> EnglishClient:
+    client = EnglishClient()
+    client.force_login(user)
+    session = client.session
+    session["signed_in_at"] = session["last_activity"] = clock.now().timestamp()
+    session.save()
+    return client
+
+
+def step_post(
+    application, step: str, *, overrides: dict[str, Any] | None = None, draft: bool = False
+) -> dict[str, Any]:
+    """The POST data a person would send for ``step`` with valid sample answers."""
+    form = application_form(application)
+    answers = sample_answers(
+        form, today=clock.today(), overrides={**application.answers, **(overrides or {})}
+    )
+    data: dict[str, Any] = {"draft": "1"} if draft else {"next": "1"}
+    step_spec = form.step(step)
+    for section in step_spec.sections:
+        if section.repeatable:
+            data[f"{section.id}-TOTAL_FORMS"] = "0"
+            data[f"{section.id}-INITIAL_FORMS"] = "0"
+            continue
+        for spec in section.fields:
+            if spec.fixed_value is not None:
+                continue
+            value = answers.get(spec.id)
+            if value in (None, ""):
+                continue
+            if isinstance(value, bool):
+                if spec.must_be:
+                    if value:
+                        data[spec.id] = "on"
+                else:
+                    data[spec.id] = "true" if value else "false"
+            else:
+                data[spec.id] = value
+    return data
+
+
+def pdf_upload(name: str = "document.pdf", pages: int = 1):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zairyu.documents.tests.factories import pdf_bytes
+
+    return SimpleUploadedFile(
+        name, pdf_bytes(pages=pages) if pages else pdf_bytes(), content_type="application/pdf"
+    )
+
+
+def photo_upload(name: str = "photo.jpg"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zairyu.documents.tests.factories import jpeg_bytes
+
+    return SimpleUploadedFile(name, jpeg_bytes(), content_type="image/jpeg")
+
+
+def today_plus(days: int) -> dt.date:
+    return clock.today() + dt.timedelta(days=days)

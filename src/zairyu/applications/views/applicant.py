@@ -1,0 +1,496 @@
+"""The applicant's side: start, the steps, documents, receipt method, confirmation, submission,
+the list and the detail page. Every view reads applications through ``access``."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from zairyu.accounts.views.applicant import _ip, applicant_required
+from zairyu.applications import access, forms, services
+from zairyu.applications.constants import EDITABLE_STATES, DocumentRole
+from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.fees import fee_for
+from zairyu.catalogue.formspec import django_form_class
+from zairyu.core import clock
+
+
+def _refusal_to_form(form, refusal: services.ApplicationRefused) -> None:
+    for problem in refusal.problems:
+        field = problem.field if problem.field in form.fields else None
+        form.add_error(field, problem.message)
+
+
+def _may_file(request: HttpRequest) -> bool:
+    return request.user.kind != "U8" and not request.session.get("follow_up_only")
+
+
+@applicant_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    search = forms.SearchForm(request.GET or None)
+    applications = access.applications_of(request.user).select_related("applicant_resident")
+    if search.is_valid():
+        data = search.cleaned_data
+        if data["q"]:
+            applications = applications.filter(
+                Q(applicant_name__icontains=data["q"])
+                | Q(receipt_number__icontains=data["q"])
+                | Q(provisional_number__icontains=data["q"])
+            )
+        if data["state"]:
+            applications = applications.filter(state=data["state"])
+        if data["procedure"]:
+            applications = applications.filter(procedure=data["procedure"])
+        if data["submitted_from"]:
+            applications = applications.filter(receipt_date__gte=data["submitted_from"])
+        if data["submitted_to"]:
+            applications = applications.filter(receipt_date__lte=data["submitted_to"])
+    page = Paginator(applications.order_by("-updated_at", "-id"), 25).get_page(request.GET.get("page"))
+    return render(
+        request, "applications/list.html", {"search": search, "page": page, "may_file": _may_file(request)}
+    )
+
+
+@applicant_required
+@require_http_methods(["GET", "POST"])
+def application_new(request: HttpRequest) -> HttpResponse:
+    if not _may_file(request):
+        messages.info(request, _("Your account cannot file applications online."))
+        return redirect("applications:list")
+    copy_from = None
+    if request.GET.get("copy"):
+        copy_from = access.application_of(request.user, request.GET["copy"])
+    initial: dict[str, Any] = {}
+    if copy_from is not None:
+        initial = {
+            "procedure": copy_from.procedure,
+            "status": copy_from.status,
+            "add_ons": copy_from.add_ons,
+            "card_number": copy_from.applicant_resident.card_number if copy_from.applicant_resident else "",
+        }
+    form = forms.StartForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        start = services.Start(
+            procedure=form.cleaned_data["procedure"],
+            status=form.cleaned_data["status"],
+            add_ons=tuple(form.cleaned_data["add_ons"]),
+            card_number=form.cleaned_data.get("card_number", ""),
+            organization_corporate_number=form.cleaned_data.get("organization", ""),
+            facts=form.facts(),
+        )
+        try:
+            application = services.application_create(
+                user=request.user, start=start, ip=_ip(request), copy_from=copy_from
+            )
+        except services.ApplicationRefused as refusal:
+            _refusal_to_form(form, refusal)
+        else:
+            duplicates = services.duplicate_drafts(user=request.user, application=application)
+            if duplicates:
+                messages.warning(
+                    request,
+                    _(
+                        "You already have an unsubmitted application for this applicant and procedure. You can continue it from your list."
+                    ),
+                )
+            form_spec = services.application_form(application)
+            return redirect("applications:step", public_id=application.public_id, step=form_spec.step_ids[0])
+    return render(request, "applications/new.html", {"form": form, "copy_from": copy_from})
+
+
+def _step_nav(application, form_spec, current: str) -> list[dict[str, Any]]:
+    nav = [
+        {
+            "id": step.id,
+            "title": step.title,
+            "done": step.id in application.steps_done,
+            "current": step.id == current,
+        }
+        for step in form_spec.steps
+    ]
+    return nav
+
+
+def _raw_answers(bound_form) -> dict[str, Any]:
+    """What the user typed in one step: fields by id, repeatable sections as lists of rows."""
+    answers: dict[str, Any] = {}
+    for name, field in bound_form.fields.items():
+        if not field.disabled:
+            answers[name] = bound_form[name].value()
+    for section_id, formset in bound_form.formsets.items():
+        formset.is_valid()
+        answers[section_id] = [
+            {name: row[name].value() for name in row.fields}
+            for row in formset.forms
+            if any(row[name].value() not in (None, "", False) for name in row.fields)
+        ]
+    return answers
+
+
+def _initial(answers: dict[str, Any]) -> dict[str, Any]:
+    """Stored answers as the generated form's widgets expect them (yes/no radios take text)."""
+    return {
+        key: ("true" if value else "false") if isinstance(value, bool) else value
+        for key, value in answers.items()
+    }
+
+
+@applicant_required
+@require_http_methods(["GET", "POST"])
+def application_step(request: HttpRequest, public_id, step: str) -> HttpResponse:
+    application = access.application_of(request.user, public_id)
+    if application.state not in EDITABLE_STATES:
+        return redirect("applications:detail", public_id=public_id)
+    form_spec = services.application_form(application)
+    if step not in form_spec.step_ids:
+        raise Http404
+    form_class = django_form_class(form_spec, step)
+    other = {k: v for k, v in application.answers.items()}
+    if request.method == "POST":
+        bound = form_class(request.POST, answers=other, today=clock.today())
+        bound.is_valid()
+        raw = _raw_answers(bound)
+        result = services.application_save_step(
+            application=application, user=request.user, step=step, answers=raw, ip=_ip(request)
+        )
+        application.refresh_from_db()
+        for error in result.errors:
+            if error.field_id in bound.fields and not bound.has_error(error.field_id):
+                bound.add_error(error.field_id, str(error.message))
+        if result.changes:
+            messages.info(
+                request,
+                _("We adjusted some entries to the required format; please check them: ")
+                + ", ".join(
+                    f"{form_spec.field(c.field_id).label} → {c.after}"
+                    for c in result.changes
+                    if form_spec.has_field(c.field_id)
+                ),
+            )
+        if not result.errors:
+            if "draft" in request.POST:
+                messages.success(request, _("Saved. You can continue later, from any device."))
+                return redirect("applications:list")
+            ids = form_spec.step_ids
+            index = ids.index(step)
+            if index + 1 < len(ids):
+                return redirect("applications:step", public_id=public_id, step=ids[index + 1])
+            return redirect("applications:documents", public_id=public_id)
+        if "draft" in request.POST:
+            messages.info(
+                request, _("Saved as it is. Some entries still need correcting before you can submit.")
+            )
+            return redirect("applications:list")
+        form = bound
+    else:
+        form = form_class(initial=_initial(application.answers), answers=other, today=clock.today())
+    return render(
+        request,
+        "applications/step.html",
+        {
+            "application": application,
+            "form": form,
+            "step": form_spec.step(step),
+            "nav": _step_nav(application, form_spec, step),
+            "form_spec": form_spec,
+        },
+    )
+
+
+@applicant_required
+@require_http_methods(["GET", "POST"])
+def application_documents(request: HttpRequest, public_id) -> HttpResponse:
+    from zairyu.documents.errors import DocumentRejected
+
+    application = access.application_of(request.user, public_id)
+    if application.state not in EDITABLE_STATES:
+        return redirect("applications:detail", public_id=public_id)
+    form_spec = services.application_form(application)
+    document_form = forms.DocumentUploadForm()
+    photo_form = forms.PhotoUploadForm()
+    org_part_form = forms.OrganizationPartForm()
+    status = 200
+    if request.method == "POST":
+        kind = request.POST.get("upload")
+        form_class = {
+            "document": forms.DocumentUploadForm,
+            "photo": forms.PhotoUploadForm,
+            "organization_part": forms.OrganizationPartForm,
+        }.get(kind)
+        if form_class is None:
+            raise Http404
+        bound = form_class(request.POST, request.FILES)
+        if bound.is_valid():
+            try:
+                if kind == "photo":
+                    services.application_attach(
+                        application=application,
+                        user=request.user,
+                        upload=bound.cleaned_data["photo"],
+                        role=DocumentRole.PHOTO,
+                        document_type="face_photo",
+                        taken_within_6_months=True,
+                        ip=_ip(request),
+                    )
+                elif kind == "organization_part":
+                    services.application_attach(
+                        application=application,
+                        user=request.user,
+                        upload=bound.cleaned_data["file"],
+                        role=DocumentRole.ORGANIZATION_PART,
+                        document_type="organization_part",
+                        ip=_ip(request),
+                    )
+                else:
+                    services.application_attach(
+                        application=application,
+                        user=request.user,
+                        upload=bound.cleaned_data["file"],
+                        role=DocumentRole.SUPPORTING,
+                        document_type=bound.cleaned_data["document_type"],
+                        ip=_ip(request),
+                    )
+            except DocumentRejected as rejected:
+                bound.add_error(None, rejected.message)
+            else:
+                messages.success(request, _("The file was checked and attached."))
+                return redirect("applications:documents", public_id=public_id)
+        status = 400
+        if kind == "photo":
+            photo_form = bound
+        elif kind == "organization_part":
+            org_part_form = bound
+        else:
+            document_form = bound
+    attachments = list(
+        application.documents.select_related("document").filter(document__deleted_at__isnull=True)
+    )
+    return render(
+        request,
+        "applications/documents.html",
+        {
+            "application": application,
+            "attachments": attachments,
+            "document_form": document_form,
+            "photo_form": photo_form,
+            "org_part_form": org_part_form,
+            "needs_org_part": form_spec.organization_part_as_pdf,
+            "needs_photo": services.photo_required(application),
+            "total_mb": sum(a.document.size for a in attachments) / 1024 / 1024,
+            "nav": _step_nav(application, form_spec, ""),
+        },
+        status=status,
+    )
+
+
+@applicant_required
+@require_POST
+def application_detach(request: HttpRequest, public_id, attachment_id: int) -> HttpResponse:
+    application = access.application_of(request.user, public_id)
+    if not application.documents.filter(pk=attachment_id).exists():
+        raise Http404
+    services.application_detach(
+        application=application, user=request.user, attachment_id=attachment_id, ip=_ip(request)
+    )
+    messages.success(request, _("The file was removed."))
+    return redirect("applications:documents", public_id=public_id)
+
+
+@applicant_required
+def application_document(request: HttpRequest, public_id, attachment_id: int) -> HttpResponse:
+    from zairyu.documents.views import document_response
+
+    application = access.application_of(request.user, public_id)
+    attachment = application.documents.select_related("document").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    return document_response(request, attachment.document, inline=request.GET.get("download") != "1")
+
+
+@applicant_required
+@require_http_methods(["GET", "POST"])
+def application_receipt(request: HttpRequest, public_id) -> HttpResponse:
+    application = access.application_of(request.user, public_id)
+    if application.state not in EDITABLE_STATES:
+        return redirect("applications:detail", public_id=public_id)
+    options, document_labels = services.application_receipt_options(application)
+    choices = [(code, METHOD_LABELS.get(code, code)) for code in options.choices]
+    current = application.receipt_methods.get(options.document)
+    form = forms.ReceiptMethodForm(
+        request.POST or None, choices=choices, initial={"method": current or options.default}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_set_receipt_method(
+                application=application,
+                user=request.user,
+                method=form.cleaned_data["method"],
+                ip=_ip(request),
+            )
+        except services.ApplicationRefused as refusal:
+            _refusal_to_form(form, refusal)
+        else:
+            return redirect("applications:confirm", public_id=public_id)
+    form_spec = services.application_form(application)
+    return render(
+        request,
+        "applications/receipt.html",
+        {
+            "application": application,
+            "form": form,
+            "options": options,
+            "nav": _step_nav(application, form_spec, ""),
+        },
+    )
+
+
+METHOD_LABELS = {
+    "email": _lazy("By e-mail (electronic certificate of eligibility, no photo)"),
+    "post": _lazy("By post"),
+    "window": _lazy("At the bureau window"),
+}
+
+
+def _fee_lines(application) -> list[dict[str, Any]]:
+    today = clock.today()
+    lines = []
+    for code in (application.procedure, *application.add_ons):
+        variant = None
+        if code == "P6":
+            variant = "multiple" if application.answers.get("reentry_kind") == "multiple" else "single"
+        lines.append(
+            {
+                "procedure": get_catalogue().procedures[code].name,
+                "online": fee_for(procedure=code, on=today, channel="online", variant=variant),
+                "window": fee_for(procedure=code, on=today, channel="window", variant=variant),
+            }
+        )
+    return lines
+
+
+def _summary(application, form_spec) -> list[dict[str, Any]]:
+    """Everything entered, by step and section, with the catalogue's labels."""
+    from zairyu.catalogue.formspec import choices_for
+
+    def display(spec, value):
+        if value in (None, "", []):
+            return ""
+        if (
+            spec.type in ("choice", "multi_choice", "country", "prefecture", "status_of_residence")
+            or spec.choices
+        ):
+            labels = {c.code: str(c.label) for c in choices_for(spec)}
+            if isinstance(value, list):
+                return ", ".join(labels.get(v, str(v)) for v in value)
+            return labels.get(str(value), str(value))
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        return str(value)
+
+    steps = []
+    for step in form_spec.steps:
+        sections = []
+        for section in step.sections:
+            if section.repeatable:
+                rows = application.answers.get(section.id) or []
+                items = [
+                    {
+                        "label": f"{section.title} {n}",
+                        "value": "; ".join(
+                            f"{spec.label}: {display(spec, row.get(spec.id))}"
+                            for spec in section.fields
+                            if row.get(spec.id) not in (None, "")
+                        ),
+                    }
+                    for n, row in enumerate(rows, start=1)
+                ]
+            else:
+                items = [
+                    {"label": spec.label, "value": display(spec, application.answers.get(spec.id))}
+                    for spec in section.fields
+                    if application.answers.get(spec.id) not in (None, "", [])
+                ]
+            if items:
+                sections.append({"title": section.title, "items": items})
+        steps.append({"id": step.id, "title": step.title, "sections": sections})
+    return steps
+
+
+@applicant_required
+def application_confirm(request: HttpRequest, public_id) -> HttpResponse:
+    application = access.application_of(request.user, public_id)
+    if application.state not in EDITABLE_STATES:
+        return redirect("applications:detail", public_id=public_id)
+    form_spec = services.application_form(application)
+    problems = services.application_problems(application, today=clock.today(), at_submission=True)
+    if not request.session.get(f"submit-key-{application.pk}"):
+        request.session[f"submit-key-{application.pk}"] = secrets.token_urlsafe(16)
+    return render(
+        request,
+        "applications/confirm.html",
+        {
+            "application": application,
+            "summary": _summary(application, form_spec),
+            "problems": [p for p in problems if p.blocks],
+            "fees": _fee_lines(application),
+            "attachments": application.documents.select_related("document").filter(
+                document__deleted_at__isnull=True
+            ),
+            "submit_key": request.session[f"submit-key-{application.pk}"],
+            "receipt_methods": {k: METHOD_LABELS.get(v, v) for k, v in application.receipt_methods.items()},
+            "nav": _step_nav(application, form_spec, ""),
+        },
+    )
+
+
+@applicant_required
+@require_POST
+def application_submit(request: HttpRequest, public_id) -> HttpResponse:
+    application = access.application_of(request.user, public_id)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the box to confirm that everything is correct, then submit."))
+        return redirect("applications:confirm", public_id=public_id)
+    try:
+        services.application_submit(
+            application_id=application.pk,
+            user=request.user,
+            submission_key=request.POST.get("submission_key", ""),
+            ip=_ip(request),
+        )
+    except services.ApplicationRefused as refusal:
+        for problem in refusal.problems:
+            messages.error(request, problem.message)
+        return redirect("applications:confirm", public_id=public_id)
+    return redirect("applications:detail", public_id=public_id)
+
+
+@applicant_required
+def application_detail(request: HttpRequest, public_id) -> HttpResponse:
+    application = access.application_of(request.user, public_id)
+    form_spec = services.application_form(application)
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "summary": _summary(application, form_spec),
+            "fees": _fee_lines(application),
+            "attachments": application.documents.select_related("document").filter(
+                document__deleted_at__isnull=True
+            ),
+            "events": application.events.all(),
+            "office": get_catalogue().offices.get(application.office),
+            "receipt_methods": {k: METHOD_LABELS.get(v, v) for k, v in application.receipt_methods.items()},
+            "editable": application.state in EDITABLE_STATES,
+            "first_step": form_spec.step_ids[0],
+        },
+    )

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class OrganizationsConfig(AppConfig):
+    name = "zairyu.organizations"
+    label = "organizations"
+    verbose_name = "Organizations"
+
+    def ready(self) -> None:
+        from zairyu.organizations import emails  # noqa: F401 - registers the kinds of e-mail
