@@ -175,12 +175,9 @@ def start_problems(*, user: User, start: Start, today: dt.date) -> tuple[list[Pr
         if not may:
             problems.append(_problem("organization_expired", reason))
     if resident is not None:
-        problems += [
-            p
-            for p in timing_problems(
+        problems += list(timing_problems(
                 procedure=start.procedure, add_ons=start.add_ons, resident=resident, today=today
-            )
-        ]
+            ))
     return problems, resident, organization
 
 

@@ -154,7 +154,7 @@ def application_step(request: HttpRequest, public_id, step: str) -> HttpResponse
     if step not in form_spec.step_ids:
         raise Http404
     form_class = django_form_class(form_spec, step)
-    other = {k: v for k, v in application.answers.items()}
+    other = dict(application.answers.items())
     if request.method == "POST":
         bound = form_class(request.POST, answers=other, today=clock.today())
         bound.is_valid()
