@@ -8,5 +8,6 @@ for code, subject in [
     ("application_received", _("Your application was received")),
     ("receipt_number", _("The receipt number of your application")),
     ("draft_expiring", _("Your unsubmitted application will be deleted soon")),
+    ("receipt_method_changed", _("The receipt method of your application was changed")),
 ]:
     register(code, subject, app="applications")

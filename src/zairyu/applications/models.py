@@ -69,11 +69,6 @@ class Application(models.Model):
             models.UniqueConstraint(
                 fields=["receipt_number"], condition=~Q(receipt_number=""), name="unique_receipt_number"
             ),
-            models.UniqueConstraint(
-                fields=["filer", "submission_key"],
-                condition=~Q(submission_key=""),
-                name="one_submission_per_key",
-            ),
         ]
         indexes = [
             models.Index(fields=["filer", "state"]),
@@ -131,3 +126,38 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} on {self.application_id}"
+
+
+class ApplicationRequest(models.Model):
+    """A request of the filer about a submitted application — withdraw it, or correct something —
+    which the officers act on (the original: phone the bureau)."""
+
+    class Kind(models.TextChoices):
+        WITHDRAWAL = "withdrawal", _("Withdrawal")
+        CORRECTION = "correction", _("Correction")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Waiting for the bureau")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="requests")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    message = models.TextField(max_length=2000)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(default=clock.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind"], condition=Q(state="open"), name="one_open_request_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} request on {self.application_id}"

@@ -175,9 +175,9 @@ def start_problems(*, user: User, start: Start, today: dt.date) -> tuple[list[Pr
         if not may:
             problems.append(_problem("organization_expired", reason))
     if resident is not None:
-        problems += list(timing_problems(
-                procedure=start.procedure, add_ons=start.add_ons, resident=resident, today=today
-            ))
+        problems += list(
+            timing_problems(procedure=start.procedure, add_ons=start.add_ons, resident=resident, today=today)
+        )
     return problems, resident, organization
 
 
@@ -700,3 +700,131 @@ def drafts_expire() -> dict[str, int]:
             application.delete()
         deleted += 1
     return {"warned": warned, "deleted": deleted}
+
+
+# --- after submission -------------------------------------------------------------------------
+
+AFTER_SUBMISSION_STATES = frozenset({ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW})
+
+
+def _locked_submitted(application_id: int, user: User) -> Application:
+    application = Application.objects.select_for_update().get(pk=application_id, filer=user)
+    if application.state not in AFTER_SUBMISSION_STATES:
+        raise ApplicationRefused(
+            [
+                _problem(
+                    "not_pending",
+                    _("This is possible only while the application is submitted or under review."),
+                )
+            ]
+        )
+    return application
+
+
+@transaction.atomic
+def application_change_receipt_method(
+    *, application: Application, user: User, method: str, ip: str | None = None
+) -> Application:
+    """Change how the card or certificate is received, while submitted or under review (F-07).
+    A certificate of eligibility's method cannot be changed after submission."""
+    from zairyu.applications.rules.receipt import changeable_after_submission
+
+    application = _locked_submitted(application.pk, user)
+    options, _doc = application_receipt_options(application)
+    if not changeable_after_submission(options.document):
+        raise ApplicationRefused(
+            [
+                _problem(
+                    "method_fixed",
+                    _("The way a certificate of eligibility is received cannot be changed after submission."),
+                )
+            ]
+        )
+    problems = receipt_method_problems(options=options, method=method)
+    if any(p.blocks for p in problems):
+        raise ApplicationRefused(problems)
+    before = application.receipt_methods.get(options.document)
+    if before == method:
+        return application
+    application.receipt_methods = {**application.receipt_methods, options.document: method}
+    application.updated_at = clock.now()
+    application.save(update_fields=["receipt_methods", "updated_at"])
+    _event(
+        application, actor=user, action="receipt_method_changed", from_state=application.state, method=method
+    )
+    audit_record(
+        action="applications.receipt_method_changed",
+        actor=user,
+        target=application,
+        ip=ip,
+        details={"method": method},
+    )
+    email_queue(
+        kind="receipt_method_changed",
+        to=user.email,
+        language=user.language,
+        context={
+            "receipt_number": application.receipt_number or application.provisional_number,
+            "method": method,
+        },
+        key=f"receipt_method_changed:{application.pk}:{application.events.count()}",
+    )
+    return application
+
+
+@transaction.atomic
+def application_request(
+    *, application: Application, user: User, kind: str, message: str, ip: str | None = None
+):
+    """Ask the bureau to withdraw or correct a submitted application; officers act on it."""
+    from zairyu.applications.models import ApplicationRequest
+
+    application = _locked_submitted(application.pk, user)
+    if kind not in ApplicationRequest.Kind.values:
+        raise ValueError(kind)
+    if application.requests.filter(kind=kind, state=ApplicationRequest.State.OPEN).exists():
+        raise ApplicationRefused(
+            [_problem("request_open", _("A request of this kind is already waiting for the bureau."))]
+        )
+    request = ApplicationRequest.objects.create(
+        application=application, kind=kind, message=message.strip()[:2000]
+    )
+    _event(application, actor=user, action=f"{kind}_requested", from_state=application.state)
+    audit_record(action=f"applications.{kind}_requested", actor=user, target=application, ip=ip)
+    return request
+
+
+@transaction.atomic
+def application_add_documents(
+    *, application: Application, user: User, upload, document_type: str, declared: bool, ip: str | None = None
+) -> ApplicationDocument:
+    """An additional document for a submitted application, with the filer's declaration (F-04)."""
+    from zairyu.documents.services import document_store_pdf
+
+    application = _locked_submitted(application.pk, user)
+    if not declared:
+        raise ApplicationRefused(
+            [
+                _problem(
+                    "declaration_missing", _("Confirm the declaration to add documents."), field="declared"
+                )
+            ]
+        )
+    existing = [
+        d.document for d in application.documents.select_related("document") if d.document.deleted_at is None
+    ]
+    document = document_store_pdf(
+        upload=upload, owner=user, document_type=document_type, ip=ip, existing=existing
+    )
+    attached = ApplicationDocument.objects.create(
+        application=application, document=document, role=DocumentRole.ADDITIONAL, document_type=document_type
+    )
+    _event(
+        application,
+        actor=user,
+        action="document_added",
+        from_state=application.state,
+        document_type=document_type,
+    )
+    audit_record(action="applications.document_added", actor=user, target=application, ip=ip)
+    return attached

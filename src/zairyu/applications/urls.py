@@ -1,5 +1,6 @@
 from django.urls import path
 
+from zairyu.applications.views import after
 from zairyu.applications.views import applicant as views
 
 app_name = "applications"
@@ -15,4 +16,5 @@ urlpatterns = [
     path("<uuid:public_id>/receipt/", views.application_receipt, name="receipt"),
     path("<uuid:public_id>/confirm/", views.application_confirm, name="confirm"),
     path("<uuid:public_id>/submit/", views.application_submit, name="submit"),
+    path("<uuid:public_id>/manage/", after.application_manage, name="manage"),
 ]

@@ -179,10 +179,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {"task": "zairyu.notifications.tasks.outbox_flush", "schedule": 60.0},
     "accounts-daily": {"task": "zairyu.accounts.tasks.accounts_daily", "schedule": 6 * 60 * 60.0},
-    "documents-purge-orphans": {"task": "zairyu.documents.tasks.documents_purge_orphans", "schedule": 24 * 60 * 60.0},
-    "applications-receipt-retry": {"task": "zairyu.applications.tasks.receipt_numbers_retry", "schedule": 300.0},
+    "documents-purge-orphans": {
+        "task": "zairyu.documents.tasks.documents_purge_orphans",
+        "schedule": 24 * 60 * 60.0,
+    },
+    "applications-receipt-retry": {
+        "task": "zairyu.applications.tasks.receipt_numbers_retry",
+        "schedule": 300.0,
+    },
     "applications-drafts": {"task": "zairyu.applications.tasks.drafts_expire", "schedule": 6 * 60 * 60.0},
-    "organizations-daily": {"task": "zairyu.organizations.tasks.organizations_daily", "schedule": 6 * 60 * 60.0},
+    "organizations-daily": {
+        "task": "zairyu.organizations.tasks.organizations_daily",
+        "schedule": 6 * 60 * 60.0,
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------------

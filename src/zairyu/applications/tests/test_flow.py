@@ -251,3 +251,71 @@ def test_drafts_expire_after_a_warning(scrivener, engineer, settings, django_cap
     with time_machine.travel(expiry + dt.timedelta(minutes=1)):
         assert drafts_expire()["deleted"] == 1
     assert not Application.objects.exists()
+
+
+def submitted_application(client, user, resident):
+    start(client, resident)
+    application = Application.objects.get(filer=user)
+    fill_everything(client, application)
+    return application_submit(application_id=application.pk, user=user, submission_key="k")
+
+
+def test_after_submission_the_filer_changes_the_receipt_method_adds_documents_and_asks_for_a_correction(
+    scrivener, engineer, django_capture_on_commit_callbacks
+):
+    client = signed_in_client(scrivener)
+    application = submitted_application(client, scrivener, engineer)
+    base = f"/applications/{application.public_id}"
+    assert client.get(f"{base}/manage/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"{base}/manage/", {"action": "method", "method": "window"}).status_code == 302
+    application.refresh_from_db()
+    assert application.receipt_methods == {"residence_card": "window"}
+    assert OutboundEmail.objects.filter(kind="receipt_method_changed").count() == 1
+
+    undeclared = client.post(
+        f"{base}/manage/", {"action": "document", "document_type": "other", "file": pdf_upload()}
+    )
+    assert undeclared.status_code == 400
+    assert (
+        client.post(
+            f"{base}/manage/",
+            {
+                "action": "document",
+                "document_type": "other",
+                "file": pdf_upload("more.pdf"),
+                "declared": "on",
+            },
+        ).status_code
+        == 302
+    )
+    assert application.documents.filter(role="additional").count() == 1
+
+    assert (
+        client.post(
+            f"{base}/manage/",
+            {"action": "request", "kind": "correction", "message": "The salary is 260,000 yen."},
+        ).status_code
+        == 302
+    )
+    again = client.post(f"{base}/manage/", {"action": "request", "kind": "correction", "message": "again"})
+    assert again.status_code == 400 and application.requests.count() == 1
+    intruder = signed_in_client(active_user(UserKind.U4))
+    assert intruder.get(f"{base}/manage/").status_code == 404
+    assert (
+        intruder.post(
+            f"{base}/manage/", {"action": "request", "kind": "withdrawal", "message": "x"}
+        ).status_code
+        == 404
+    )
+
+
+def test_a_draft_cannot_use_the_after_submission_actions(scrivener, engineer):
+    client = signed_in_client(scrivener)
+    start(client, engineer)
+    application = Application.objects.get(filer=scrivener)
+    response = client.post(
+        f"/applications/{application.public_id}/manage/",
+        {"action": "request", "kind": "withdrawal", "message": "x"},
+    )
+    assert response.status_code == 400 and not application.requests.exists()

@@ -193,13 +193,25 @@ def application_step(request: HttpRequest, public_id, step: str) -> HttpResponse
         form = bound
     else:
         form = form_class(initial=_initial(application.answers), answers=other, today=clock.today())
+    step_spec = form_spec.step(step)
+    sections = [
+        {
+            "spec": section,
+            "fields": [form[f.id] for f in section.fields if f.id in form.fields]
+            if not section.repeatable
+            else [],
+            "formset": form.formsets.get(section.id) if section.repeatable else None,
+        }
+        for section in step_spec.sections
+    ]
     return render(
         request,
         "applications/step.html",
         {
             "application": application,
             "form": form,
-            "step": form_spec.step(step),
+            "sections": sections,
+            "step": step_spec,
             "nav": _step_nav(application, form_spec, step),
             "form_spec": form_spec,
         },

@@ -167,7 +167,7 @@ def test_a_company_is_approved_and_its_staff_member_signs_in_and_adds_a_colleagu
     colleague = User.objects.get(email="aiko@example.com")
     assert colleague.kind == "U5" and colleague.valid_until == user.valid_until
     page.reload()
-    assert page.locator(f"[data-staff={colleague.auth_id}]").count() == 1
+    assert page.locator(f"[data-staff='{colleague.auth_id}']").count() == 1
     officer.context.close()
 
 

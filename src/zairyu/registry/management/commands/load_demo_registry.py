@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, no_translations, CommandParser
+from django.core.management.base import BaseCommand, CommandParser, no_translations
 from django.db.models import Q
 
 from zairyu.core import clock
