@@ -466,8 +466,11 @@ def _band(title: Localized, width: float) -> Table:
     return table
 
 
-def _titled(title: Localized, flowables: list[Flowable]) -> list[Flowable]:
-    """A section band kept on the same page as the first box under it."""
+def _titled(title: Localized, flowables: list[Flowable], *, whole: bool = False) -> list[Flowable]:
+    """A section band kept on the same page as the first box under it (``whole``: as all of them,
+    for the short blocks at the end)."""
+    if whole:
+        return [KeepTogether([_band(title, CONTENT_WIDTH), *flowables])]
     return [KeepTogether([_band(title, CONTENT_WIDTH), flowables[0]]), *flowables[1:]]
 
 
@@ -755,7 +758,9 @@ def _closing_items(application: Application, form: FormSpec, counter: _Counter) 
             )
         )
     if receipt_items:
-        story += _titled(Localized(ja="受領方法", en="How the result is received"), _item_grid(receipt_items))
+        story += _titled(
+            Localized(ja="受領方法", en="How the result is received"), _item_grid(receipt_items), whole=True
+        )
     story += _sign_off()
 
     filer = application.filer
@@ -773,6 +778,7 @@ def _closing_items(application: Application, form: FormSpec, counter: _Counter) 
     story += _titled(
         Localized(ja="申請を行う者（取次者等）", en="Person filing the application (agent etc.)"),
         _item_grid(filer_items),
+        whole=True,
     )
 
     if application.receipt_number or application.provisional_number:
@@ -789,7 +795,7 @@ def _closing_items(application: Application, form: FormSpec, counter: _Counter) 
                 False,
             ),
         ]
-        story += _titled(Localized(ja="受付", en="Receipt (online)"), _item_grid(received))
+        story += _titled(Localized(ja="受付", en="Receipt (online)"), _item_grid(received), whole=True)
     return story
 
 

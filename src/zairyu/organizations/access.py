@@ -133,13 +133,13 @@ def membership_for_staff(user: Any, membership_id: int) -> StaffMembership:
 
 def usage_application_by_status_token(raw_token: str) -> UsageApplication:
     """The application behind a status link (the secret is the permission)."""
-    from zairyu.organizations.services import _hash
+    from zairyu.organizations.services import token_hash
 
     if not raw_token:
         raise Http404
     application = (
         UsageApplication.objects.select_related("organization")
-        .filter(status_token_hash=_hash(raw_token))
+        .filter(status_token_hash=token_hash(raw_token))
         .exclude(status_token_hash="")
         .first()
     )

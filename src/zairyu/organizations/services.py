@@ -116,7 +116,7 @@ def name_key(value: str) -> str:
     return "".join(ch for ch in text if not ch.isspace() and ch not in ",、・･.")
 
 
-def _hash(raw: str) -> str:
+def token_hash(raw: str) -> str:
     return hashlib.sha256((raw or "").encode()).hexdigest()
 
 
@@ -140,7 +140,7 @@ def _mail_user(user: User, kind: str, *, key: str, **context: Any) -> None:
     )
 
 
-def _office_name(code: str) -> str:
+def office_name(code: str) -> str:
     from zairyu.catalogue import get_catalogue
 
     office = get_catalogue().offices.get(code)
@@ -421,7 +421,7 @@ def email_verification_request(*, email: str, language: str, ip: str | None = No
     verification = EmailVerification.objects.create(
         email=email.strip(),
         language=language,
-        token_hash=_hash(raw),
+        token_hash=token_hash(raw),
         expires_at=clock.now() + dt.timedelta(hours=VERIFICATION_LINK_HOURS),
     )
     audit_record(action="organizations.email_verification_sent", target=verification, ip=ip)
@@ -437,7 +437,7 @@ def email_verification_request(*, email: str, language: str, ip: str | None = No
 
 def email_verification_peek(*, raw_token: str) -> EmailVerification | None:
     """The unused, unexpired verification behind a link (it is used up by the filing)."""
-    verification = EmailVerification.objects.filter(token_hash=_hash(raw_token)).first()
+    verification = EmailVerification.objects.filter(token_hash=token_hash(raw_token)).first()
     if verification is None or verification.used_at is not None or verification.expires_at <= clock.now():
         return None
     return verification
@@ -513,7 +513,9 @@ def usage_application_submit(
     """File a (new) usage application from a confirmed e-mail address. Returns the application and
     the raw secret of its status link (also e-mailed). ``staff.email`` is ignored: the address is
     the confirmed one."""
-    verification = EmailVerification.objects.select_for_update().filter(token_hash=_hash(raw_token)).first()
+    verification = (
+        EmailVerification.objects.select_for_update().filter(token_hash=token_hash(raw_token)).first()
+    )
     if verification is None or verification.used_at is not None or verification.expires_at <= clock.now():
         raise _link_invalid()
     organization = organization_check(corporate_number=corporate_number, organization_kind=organization_kind)
@@ -539,7 +541,7 @@ def usage_application_submit(
         kind=ApplicationKind.NEW,
         office=office_for_organization(organization),
         organization=organization,
-        status_token_hash=_hash(raw_status),
+        status_token_hash=token_hash(raw_status),
         **details,
     )
     _application_documents(
@@ -573,7 +575,7 @@ def usage_application_submit(
         language=application.language,
         key=f"org_application_received:{application.pk}",
         user_name=application.full_name,
-        office=_office_name(application.office),
+        office=office_name(application.office),
         link=_site_url(reverse("organizations:status", kwargs={"token": raw_status})),
     )
     return application, raw_status
@@ -737,7 +739,7 @@ def additional_application_submit(
         filer,
         "org_application_received",
         key=f"org_application_received:{application.pk}",
-        office=_office_name(application.office),
+        office=office_name(application.office),
         link=_site_url(reverse("organizations:home")),
         colleague=application.full_name,
     )

@@ -347,3 +347,35 @@ def test_a_mandate_is_active_only_once_approved_and_a_refused_one_never():
     assert principal in organizations_in_scope(member)
     assert OutboundEmail.objects.filter(kind="org_change_result", to=member.email).count() == 2
     assert UsageApplication.objects.count() == 0
+
+
+def test_every_page_renders_in_japanese_too():
+    from django.test import Client
+    from django.utils import translation
+
+    application, report, change, enrolment, membership, _document = _one_of_everything()
+    with translation.override("ja"):
+        staff, desk = Client(), Client()
+        staff.force_login(membership.user)
+        desk.force_login(officer())
+        for url in [
+            "/organizations/",
+            "/organizations/additional/",
+            "/organizations/report/",
+            "/organizations/changes/",
+            "/organizations/leave/",
+            "/accounts/",
+        ]:
+            assert staff.get(url).status_code == 200, url
+        for url in [
+            "/staff/",
+            "/staff/organizations/",
+            f"/staff/organizations/applications/{application.pk}/",
+            f"/staff/organizations/reports/{report.pk}/",
+            f"/staff/organizations/changes/{change.pk}/",
+            "/staff/organizations/organizations/",
+            f"/staff/organizations/organizations/{enrolment.pk}/",
+        ]:
+            assert desk.get(url).status_code == 200, url
+        assert Client().get("/organizations/apply/").status_code == 200
+        assert Client().get("/accounts/register/").status_code == 200

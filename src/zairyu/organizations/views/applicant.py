@@ -107,7 +107,7 @@ def apply_organization(request: HttpRequest, token: str) -> HttpResponse:
     if verification is None:
         return _link_invalid(request)
     saved = request.session.get(SESSION_KEY) or {}
-    initial = saved if saved.get("token") == services._hash(token) else {}
+    initial = saved if saved.get("token") == services.token_hash(token) else {}
     form = forms.OrganizationStepForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -119,7 +119,7 @@ def apply_organization(request: HttpRequest, token: str) -> HttpResponse:
             apply_error(exc, form)
         else:
             request.session[SESSION_KEY] = {
-                "token": services._hash(token),
+                "token": services.token_hash(token),
                 "organization": organization.pk,
                 "corporate_number": organization.corporate_number,
                 "kind": organization.kind,
@@ -141,7 +141,7 @@ def apply_details(request: HttpRequest, token: str) -> HttpResponse:
     if verification is None:
         return _link_invalid(request)
     saved = request.session.get(SESSION_KEY) or {}
-    if saved.get("token") != services._hash(token):
+    if saved.get("token") != services.token_hash(token):
         return redirect("organizations:apply-organization", token=token)
     organization = ReceivingOrganization.objects.get(pk=saved["organization"])
     agent = organization.kind in AGENT_ORGANIZATION_KINDS
@@ -207,7 +207,7 @@ def application_status(request: HttpRequest, token: str) -> HttpResponse:
         "organizations/status.html",
         {
             "application": application,
-            "office": services._office_name(application.office),
+            "office": services.office_name(application.office),
             "mandates": application.new_mandates.select_related("principal"),
         },
     )
@@ -244,7 +244,7 @@ def _organization_context(membership: StaffMembership) -> dict[str, Any]:
         "kind_label": OrganizationKind(organization.kind).label,
         "prefecture": prefecture_name(organization.prefecture),
         "enrolment": enrolment,
-        "office": services._office_name(enrolment.office),
+        "office": services.office_name(enrolment.office),
         "agent": organization.kind in AGENT_ORGANIZATION_KINDS,
         "report_opens": opens,
         "report_open": open_report,

@@ -137,7 +137,7 @@ def _extra_context(kind: FilingKind, filing: Any) -> dict[str, Any]:
         "organization_kind": OrganizationKind(organization.kind).label,
         "prefecture": prefecture_name(organization.prefecture),
         "enrolment": Enrolment.objects.filter(organization=organization).first(),
-        "office": services._office_name(filing.office),
+        "office": services.office_name(filing.office),
     }
     if kind.name == "report":
         enrolment = context["enrolment"]
@@ -261,7 +261,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "organizations/officer/queue.html",
         {
             "queues": queues,
-            "office": services._office_name(request.user.office),
+            "office": services.office_name(request.user.office),
             "recent": UsageApplication.objects.filter(office=request.user.office)
             .exclude(state=FilingState.SUBMITTED)
             .select_related("organization")
@@ -280,7 +280,7 @@ def organizations(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "organizations/officer/organizations.html",
-        {"rows": rows, "office": services._office_name(request.user.office)},
+        {"rows": rows, "office": services.office_name(request.user.office)},
     )
 
 
@@ -306,7 +306,7 @@ def _organization_page(
             "organization": organization,
             "organization_kind": OrganizationKind(organization.kind).label,
             "prefecture": prefecture_name(organization.prefecture),
-            "office": services._office_name(enrolment.office),
+            "office": services.office_name(enrolment.office),
             "staff": [
                 (m, removal_forms.get(m.pk) or forms.BureauRemovalForm(prefix=f"remove-{m.pk}"))
                 for m in memberships
