@@ -161,3 +161,18 @@ class ApplicationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} request on {self.application_id}"
+
+
+class ApplicationData(models.Model):
+    """Data attached instead of a document, e.g. income and resident tax from Mynaportal (F-18)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="data")
+    kind = models.CharField(max_length=32)
+    payload = models.JSONField()
+    fetched_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["fetched_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} data of {self.application_id}"

@@ -828,3 +828,56 @@ def application_add_documents(
     )
     audit_record(action="applications.document_added", actor=user, target=application, ip=ip)
     return attached
+
+
+@transaction.atomic
+def application_fetch_tax_data(
+    *, application: Application, user: User, fiscal_year: int, ip: str | None = None
+):
+    """F-18: attach the self-applicant's own income and resident-tax data from Mynaportal."""
+    from zairyu.applications import mynaportal
+    from zairyu.applications.models import ApplicationData
+
+    application = _locked_editable(application.pk, user)
+    if user.kind != "U1" or not user.card_id:
+        raise ApplicationRefused(
+            [
+                _problem(
+                    "mynaportal_not_available",
+                    _(
+                        "Only foreign nationals filing for themselves can fetch their own data from Mynaportal."
+                    ),
+                )
+            ]
+        )
+    if fiscal_year not in mynaportal.available_years(clock.today()):
+        raise ApplicationRefused(
+            [_problem("mynaportal_year", _("Choose one of the listed years."), field="fiscal_year")]
+        )
+    try:
+        data = mynaportal.client().fetch_tax_data(card_id=user.card_id, fiscal_year=fiscal_year)
+    except mynaportal.MynaportalError as exc:
+        raise ApplicationRefused(
+            [
+                _problem(
+                    "mynaportal_failed",
+                    _(
+                        "Mynaportal did not answer with your data. Try again later, or attach a tax certificate as a PDF."
+                    ),
+                )
+            ]
+        ) from exc
+    ApplicationData.objects.filter(
+        application=application, kind="mynaportal_tax", payload__fiscal_year=fiscal_year
+    ).delete()
+    record = ApplicationData.objects.create(
+        application=application, kind="mynaportal_tax", payload=data.as_dict()
+    )
+    audit_record(
+        action="applications.mynaportal_fetched",
+        actor=user,
+        target=application,
+        ip=ip,
+        details={"fiscal_year": fiscal_year},
+    )
+    return record

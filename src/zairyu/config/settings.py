@@ -310,6 +310,7 @@ APPLICATION_MAX_BYTES = env_int("APPLICATION_MAX_BYTES", 25 * 1024 * 1024)  # al
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 50 * 1024)
 DRAFT_LIFETIME_DAYS = env_int("DRAFT_LIFETIME_DAYS", 90)  # an untouched draft is deleted after this …
 DRAFT_WARNING_DAYS = env_int("DRAFT_WARNING_DAYS", 7)  # … with an e-mail this many days before
+MYNAPORTAL_CLIENT = env("MYNAPORTAL_CLIENT", "zairyu.applications.mynaportal.DemoMynaportal")
 CROSSCHECK_MISMATCH_LIMIT = env_int("CROSSCHECK_MISMATCH_LIMIT", 10)  # identity mismatches per user per hour
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 

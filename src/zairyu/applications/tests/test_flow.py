@@ -319,3 +319,50 @@ def test_a_draft_cannot_use_the_after_submission_actions(scrivener, engineer):
         {"action": "request", "kind": "withdrawal", "message": "x"},
     )
     assert response.status_code == 400 and not application.requests.exists()
+
+
+def test_a_self_applicant_attaches_income_and_tax_data_from_mynaportal(engineer):
+    from zairyu.applications.mynaportal import available_years
+
+    user = active_user(UserKind.U1, card_id="CARD-MYNA-1", valid_until=today_plus(900))
+    client = signed_in_client(user)
+    client.post(
+        "/applications/new/",
+        {"procedure": "P3", "status": "engineer_humanities", "card_number": engineer.card_number},
+    )
+    application = Application.objects.get(filer=user)
+    year = available_years(clock.today())[0]
+    response = client.post(
+        f"/applications/{application.public_id}/documents/",
+        {"upload": "mynaportal", "fiscal_year": str(year)},
+    )
+    assert response.status_code == 302
+    data = application.data.get()
+    assert data.payload["fiscal_year"] == year and data.payload["total_income"] > 0
+    again = application.data.model.objects.filter(application=application)
+    client.post(
+        f"/applications/{application.public_id}/documents/",
+        {"upload": "mynaportal", "fiscal_year": str(year)},
+    )
+    assert again.count() == 1  # fetched again: replaced, not duplicated
+    assert (
+        client.post(
+            f"/applications/{application.public_id}/documents/",
+            {"upload": "mynaportal", "fiscal_year": "1999"},
+        ).status_code
+        == 302
+    )
+    assert application.data.count() == 1
+    page = client.get(f"/applications/{application.public_id}/confirm/").content.decode()
+    assert f"Fiscal year {year}" in page
+    scrivener = active_user(UserKind.U4)
+    other = signed_in_client(scrivener)
+    other.post(
+        "/applications/new/",
+        {"procedure": "P3", "status": "engineer_humanities", "card_number": engineer.card_number},
+    )
+    theirs = Application.objects.get(filer=scrivener)
+    other.post(
+        f"/applications/{theirs.public_id}/documents/", {"upload": "mynaportal", "fiscal_year": str(year)}
+    )
+    assert not theirs.data.exists()  # only a self-applicant fetches their own data

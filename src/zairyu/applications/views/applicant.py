@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zairyu.accounts.views.applicant import _ip, applicant_required
-from zairyu.applications import access, forms, services
+from zairyu.applications import access, forms, mynaportal, services
 from zairyu.applications.constants import EDITABLE_STATES, DocumentRole
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
@@ -233,6 +233,21 @@ def application_documents(request: HttpRequest, public_id) -> HttpResponse:
     status = 200
     if request.method == "POST":
         kind = request.POST.get("upload")
+        if kind == "mynaportal":
+            try:
+                year = int(request.POST.get("fiscal_year", ""))
+                services.application_fetch_tax_data(
+                    application=application, user=request.user, fiscal_year=year, ip=_ip(request)
+                )
+            except (ValueError, services.ApplicationRefused) as exc:
+                problems = exc.problems if isinstance(exc, services.ApplicationRefused) else []
+                for problem in problems or [None]:
+                    messages.error(
+                        request, problem.message if problem else _("Choose one of the listed years.")
+                    )
+            else:
+                messages.success(request, _("Your income and resident-tax data from Mynaportal is attached."))
+            return redirect("applications:documents", public_id=public_id)
         form_class = {
             "document": forms.DocumentUploadForm,
             "photo": forms.PhotoUploadForm,
@@ -297,6 +312,10 @@ def application_documents(request: HttpRequest, public_id) -> HttpResponse:
             "org_part_form": org_part_form,
             "needs_org_part": form_spec.organization_part_as_pdf,
             "needs_photo": services.photo_required(application),
+            "mynaportal_years": mynaportal.available_years(clock.today())
+            if request.user.kind == "U1"
+            else [],
+            "data": application.data.all(),
             "total_mb": sum(a.document.size for a in attachments) / 1024 / 1024,
             "nav": _step_nav(application, form_spec, ""),
         },
@@ -457,6 +476,7 @@ def application_confirm(request: HttpRequest, public_id) -> HttpResponse:
             "attachments": application.documents.select_related("document").filter(
                 document__deleted_at__isnull=True
             ),
+            "data": application.data.all(),
             "submit_key": request.session[f"submit-key-{application.pk}"],
             "receipt_methods": {k: METHOD_LABELS.get(v, v) for k, v in application.receipt_methods.items()},
             "nav": _step_nav(application, form_spec, ""),
@@ -500,6 +520,7 @@ def application_detail(request: HttpRequest, public_id) -> HttpResponse:
                 document__deleted_at__isnull=True
             ),
             "events": application.events.all(),
+            "data": application.data.all(),
             "office": get_catalogue().offices.get(application.office),
             "receipt_methods": {k: METHOD_LABELS.get(v, v) for k, v in application.receipt_methods.items()},
             "editable": application.state in EDITABLE_STATES,
