@@ -48,6 +48,7 @@ from reportlab.platypus import (
 
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState
 from zairyu.applications.models import Application
+from zairyu.applications.services import application_form, photo_required
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.formspec import (
     UNSET,
@@ -165,9 +166,10 @@ def _has_cjk(text: str) -> bool:
     return any(not _is_latin(char) for char in text)
 
 
-def _para(text: str, style: ParagraphStyle, *, latin_font: str = LATIN) -> Paragraph:
+def _para(text: str, style: ParagraphStyle) -> Paragraph:
     # Japanese wraps between any two characters; Latin-only text between words (long words are
-    # still split, so nothing overflows its box).
+    # still split, so nothing overflows its box). A Latin style keeps its own face (bold titles).
+    latin_font = style.fontName if style.fontName.startswith("Helvetica") else LATIN
     if _has_cjk(text):
         style = ParagraphStyle(f"{style.name}-cjk", parent=style, wordWrap="CJK")
     return Paragraph(_markup(text, latin_font=latin_font), style)
@@ -230,12 +232,6 @@ def _blank(value: Any) -> bool:
     return value is None or value is UNSET or value == "" or value == []
 
 
-def _format_date(value: Any, language: str) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 def _format_period(value: str, language: str) -> str:
     try:
         years, months, days = period_of_stay_parts(value)
@@ -285,8 +281,6 @@ class _Values:
             return f"JPY {value:,}" if self.language.startswith("en") else f"{value:,}円"
         if spec.type == "period_of_stay":
             return _format_period(str(value), self.language)
-        if spec.type == "date":
-            return _format_date(value, self.language)
         if isinstance(value, list):
             return ", ".join(str(v) for v in value)
         return str(value)
@@ -360,10 +354,14 @@ class _Numbered(Canvas):
         super().save()
 
 
+def _nothing(canvas: Canvas, document: Any) -> None:
+    return None
+
+
 class _FormDocument(BaseDocTemplate):
     """Two page templates, one per part, so that each page knows whose part it belongs to."""
 
-    def __init__(self, buffer: io.BytesIO, *, on_page: Callable[[Canvas, Any, str], None], **kwargs: Any):
+    def __init__(self, buffer: io.BytesIO, *, on_page: Callable[..., None] | None, **kwargs: Any) -> None:
         super().__init__(
             buffer,
             pagesize=A4,
@@ -379,7 +377,14 @@ class _FormDocument(BaseDocTemplate):
             MARGIN_X, MARGIN_BOTTOM, CONTENT_WIDTH, PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM, 0, 0, 0, 0
         )
         self.addPageTemplates(
-            [PageTemplate(id=part, frames=[frame], onPageEnd=partial(on_page, part=part)) for part in PARTS]
+            [
+                PageTemplate(
+                    id=part,
+                    frames=[frame],
+                    onPageEnd=partial(on_page, part=part) if on_page else _nothing,
+                )
+                for part in PARTS
+            ]
         )
 
 
@@ -395,7 +400,7 @@ def _build(
     application: Application,
     title: str,
     subject: str,
-    on_page: Callable[[Canvas, Any, str], None],
+    on_page: Callable[..., None] | None,
     footer: Callable[[Canvas, int, int], None],
 ) -> bytes:
     buffer = io.BytesIO()
@@ -818,13 +823,16 @@ def _sign_off() -> list[Flowable]:
 
 
 def application_form_pdf(application: Application, *, language: str = "ja") -> bytes:
-    """The application as the official paper form would show it (A4, bilingual labels)."""
-    from zairyu.applications.services import application_form, photo_required
+    """The application as the official paper form shows it: A4, bilingual labels, numbered boxes.
 
+    The applicant's part holds the catalogue's applicant steps, then — as on the paper form,
+    where the declaration and the agent's box close the applicant's part — the declarations, the
+    receipt method, the person filing and the receipt; the organization's part follows on its
+    own pages. ``language`` picks the language of coded answers; labels are always bilingual."""
     _register_fonts()
     form = application_form(application)
     values = _Values(language)
-    shown = _Shown(form, dict(application.answers or {}), clock.today())
+    shown = _Shown(form, dict(application.answers or {}), application.receipt_date or clock.today())
     title = _official_title(application.procedure)
     draft = application.state in EDITABLE_STATES
     reference_label, reference = _reference_number(application)
@@ -1089,7 +1097,6 @@ def pending_proof_pdf(application: Application, *, language: str = "ja") -> byte
     )
     issued = clock.today()
     story: list[Flowable] = [
-        NextPageTemplate("applicant"),
         _para("日本国政府法務省 出入国在留管理庁  Immigration Services Agency of Japan", styles["small"]),
         Spacer(1, 6 * mm),
         Paragraph("申 請 受 付 票", ParagraphStyle("pt", parent=styles["title"], fontSize=20, leading=26)),
@@ -1107,9 +1114,6 @@ def pending_proof_pdf(application: Application, *, language: str = "ja") -> byte
         Spacer(1, 4 * mm),
         _para(f"作成日 Printed on {_japanese_date(issued)}", styles["small"]),
     ]
-
-    def on_page(canvas: Canvas, document: _FormDocument, part: str) -> None:
-        return None
 
     def footer(canvas: Canvas, number: int, total: int) -> None:
         canvas.saveState()
@@ -1132,6 +1136,6 @@ def pending_proof_pdf(application: Application, *, language: str = "ja") -> byte
         application=application,
         title="申請受付票 / Proof of pending application",
         subject=f"Receipt No. {application.receipt_number}",
-        on_page=on_page,
+        on_page=None,
         footer=footer,
     )

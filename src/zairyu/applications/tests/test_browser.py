@@ -238,3 +238,49 @@ def _card_session(user) -> str:
     store["auth_method"] = "card"
     store.save()
     return store.session_key
+
+
+def test_a_company_staff_member_files_a_coe_for_a_new_hire(page, live_server):
+    from zairyu.organizations.tests.factories import EnrolmentFactory, staff_member
+    from zairyu.registry.tests.factories import ReceivingOrganizationFactory
+
+    site = live_server.url
+    company = ReceivingOrganizationFactory(kind="employer", prefecture="13")
+    hr = staff_member(EnrolmentFactory(organization=company, office="tokyo"))
+    page.context.add_cookies([{"name": "zairyu_session", "value": _card_session(hr), "url": site}])
+    page.goto(f"{site}/applications/new/")
+    page.check("input[name=procedure][value=P1]")
+    page.select_option("#id_status", "engineer_humanities")
+    page.fill("#id_organization", company.corporate_number)
+    page.click("main form button[type=submit]")
+    application = Application.objects.get(filer=hr)
+    go_through_steps(page, application)
+    page.wait_for_url(re.compile(r"/documents/$"))
+    upload(
+        page,
+        kind="document",
+        name="passport.pdf",
+        data=pdf_bytes(),
+        mime="application/pdf",
+        document_type="passport_copy",
+    )
+    upload(
+        page,
+        kind="document",
+        name="offer.pdf",
+        data=pdf_bytes(),
+        mime="application/pdf",
+        document_type="employment_contract",
+    )
+    page.click("main a.button--primary")
+    page.wait_for_url(re.compile(r"/receipt/$"))
+    page.check("input[name=method][value=email]")  # the electronic COE: no photo needed
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/confirm/$"))
+    assert page.locator("#problems").count() == 0
+    page.check("#confirm-submit")
+    page.click("[data-action=submit]")
+    page.wait_for_url(re.compile(rf"/applications/{application.public_id}/$"))
+    assert re.fullmatch(
+        r"東オン-NN-\d{4}-\d{6}", page.get_attribute("[data-receipt-number]", "data-receipt-number")
+    )
