@@ -9,18 +9,11 @@ from zairyu.applications.constants import ApplicationState
 from zairyu.catalogue import get_catalogue
 from zairyu.core import clock
 
-DOCUMENT_TYPES = [
-    ("passport_copy", _("Copy of the passport")),
-    ("residence_card_copy", _("Copy of the residence card")),
-    ("employment_contract", _("Employment contract or offer")),
-    ("certificate_of_employment", _("Certificate of employment")),
-    ("tax_certificate", _("Tax certificate (課税・納税証明書)")),
-    ("enrolment_certificate", _("Certificate of enrolment")),
-    ("academic_transcript", _("Academic transcript or diploma")),
-    ("family_relation_proof", _("Proof of the family relationship")),
-    ("company_documents", _("Documents on the organization")),
-    ("other", _("Other document")),
-]
+
+def document_type_choices():
+    from zairyu.applications.checklist import document_types
+
+    return [(code, str(label)) for code, label in document_types().items()]
 
 
 def main_procedure_choices():
@@ -106,7 +99,7 @@ class StartForm(forms.Form):
 
 
 class DocumentUploadForm(forms.Form):
-    document_type = forms.ChoiceField(label=_("Kind of document"), choices=DOCUMENT_TYPES)
+    document_type = forms.ChoiceField(label=_("Kind of document"), choices=document_type_choices)
     file = forms.FileField(
         label=_("PDF file"), help_text=_("One PDF per document, at most 10 MB; no password or restrictions.")
     )

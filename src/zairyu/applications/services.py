@@ -36,8 +36,6 @@ from zairyu.notifications.services import email_queue
 
 logger = logging.getLogger(__name__)
 
-REQUIRED_DOCUMENT_TYPES = ("passport_copy",)
-
 
 class ApplicationRefused(Exception):
     """The application cannot go on; ``problems`` say why and what to do instead."""
@@ -474,14 +472,19 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
                 field="documents",
             )
         )
-    for document_type in REQUIRED_DOCUMENT_TYPES:
-        if document_type not in types:
+    from zairyu.applications.checklist import checklist
+    from zairyu.applications.rules.results import format_message
+
+    for item in checklist(
+        procedure=application.procedure, group=application.group, user_category=application.user_category
+    ):
+        if item.required and item.document_type not in types:
             problems.append(
                 _problem(
                     "document_missing",
-                    _("Attach a copy of the applicant's passport (as a PDF)."),
+                    format_message(_("Attach this document as a PDF: %(document)s."), document=item.label),
                     field="documents",
-                    document_type=document_type,
+                    document_type=item.document_type,
                 )
             )
     if photo_required(application) and DocumentRole.PHOTO not in roles:

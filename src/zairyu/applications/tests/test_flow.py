@@ -366,3 +366,15 @@ def test_a_self_applicant_attaches_income_and_tax_data_from_mynaportal(engineer)
         f"/applications/{theirs.public_id}/documents/", {"upload": "mynaportal", "fiscal_year": str(year)}
     )
     assert not theirs.data.exists()  # only a self-applicant fetches their own data
+
+
+def test_the_documents_checklist_comes_from_catalogue_data_and_each_type_once():
+    from zairyu.applications.checklist import checklist, document_types
+
+    student = {i.document_type for i in checklist(procedure="P3", group="P", user_category="U4")}
+    assert {"passport_copy", "enrolment_certificate", "attendance_certificate"} <= student
+    assert "employment_contract" not in student
+    engineer = {i.document_type: i for i in checklist(procedure="P1", group="N", user_category="U5")}
+    assert engineer["passport_copy"].required and "company_documents" in engineer
+    assert "residence_card_copy" not in engineer  # no card yet for a COE
+    assert all(str(label) for label in document_types().values())

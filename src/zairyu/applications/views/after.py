@@ -13,12 +13,12 @@ from django.views.decorators.http import require_http_methods
 
 from zairyu.accounts.views.applicant import _ip, applicant_required
 from zairyu.applications import access, services
-from zairyu.applications.forms import DOCUMENT_TYPES, ReceiptMethodForm
+from zairyu.applications.forms import ReceiptMethodForm, document_type_choices
 from zairyu.applications.views.applicant import METHOD_LABELS, _refusal_to_form
 
 
 class AdditionalDocumentForm(forms.Form):
-    document_type = forms.ChoiceField(label=_lazy("Kind of document"), choices=DOCUMENT_TYPES)
+    document_type = forms.ChoiceField(label=_lazy("Kind of document"), choices=document_type_choices)
     file = forms.FileField(label=_lazy("PDF file"))
     declared = forms.BooleanField(
         label=_lazy(

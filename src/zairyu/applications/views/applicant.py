@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from zairyu.accounts.views.applicant import _ip, applicant_required
 from zairyu.applications import access, forms, mynaportal, services
+from zairyu.applications.checklist import checklist
 from zairyu.applications.constants import EDITABLE_STATES, DocumentRole
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
@@ -312,6 +313,12 @@ def application_documents(request: HttpRequest, public_id) -> HttpResponse:
             "org_part_form": org_part_form,
             "needs_org_part": form_spec.organization_part_as_pdf,
             "needs_photo": services.photo_required(application),
+            "checklist": checklist(
+                procedure=application.procedure,
+                group=application.group,
+                user_category=application.user_category,
+            ),
+            "attached_types": {a.document_type for a in attachments},
             "mynaportal_years": mynaportal.available_years(clock.today())
             if request.user.kind == "U1"
             else [],
