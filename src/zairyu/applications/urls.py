@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zairyu.applications.views import after
+from zairyu.applications.views import after, pdfs
 from zairyu.applications.views import applicant as views
 
 app_name = "applications"
@@ -17,4 +17,6 @@ urlpatterns = [
     path("<uuid:public_id>/confirm/", views.application_confirm, name="confirm"),
     path("<uuid:public_id>/submit/", views.application_submit, name="submit"),
     path("<uuid:public_id>/manage/", after.application_manage, name="manage"),
+    path("<uuid:public_id>/application.pdf", pdfs.application_form_pdf_view, name="form-pdf"),
+    path("<uuid:public_id>/proof.pdf", pdfs.pending_proof_pdf_view, name="proof-pdf"),
 ]

@@ -378,3 +378,20 @@ def test_the_documents_checklist_comes_from_catalogue_data_and_each_type_once():
     assert engineer["passport_copy"].required and "company_documents" in engineer
     assert "residence_card_copy" not in engineer  # no card yet for a COE
     assert all(str(label) for label in document_types().values())
+
+
+def test_the_detail_page_links_the_form_pdf_and_after_submission_the_proof(scrivener, engineer):
+    client = signed_in_client(scrivener)
+    application = submitted_application(client, scrivener, engineer)
+    page = client.get(f"/applications/{application.public_id}/").content.decode()
+    assert f"/applications/{application.public_id}/application.pdf" in page
+    assert f"/applications/{application.public_id}/proof.pdf" in page
+    response = client.get(f"/applications/{application.public_id}/proof.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert (
+        signed_in_client(active_user(UserKind.U4))
+        .get(f"/applications/{application.public_id}/proof.pdf")
+        .status_code
+        == 404
+    )
