@@ -395,3 +395,31 @@ def test_the_detail_page_links_the_form_pdf_and_after_submission_the_proof(scriv
         .status_code
         == 404
     )
+
+
+def test_the_identity_cross_check_names_the_item_and_is_throttled_and_audited(scrivener, engineer, settings):
+    from zairyu.core.models import AuditEvent
+
+    settings.CROSSCHECK_MISMATCH_LIMIT = 2
+    client = signed_in_client(scrivener)
+    start(client, engineer)
+    application = Application.objects.get(filer=scrivener)
+    wrong_birth = (engineer.date_of_birth - dt.timedelta(days=1)).isoformat()
+    assert (
+        client.post(
+            f"/applications/{application.public_id}/step/2-1/",
+            step_post(application, "2-1", overrides={"date_of_birth": wrong_birth}),
+        ).status_code
+        == 302
+    )
+    application.refresh_from_db()
+    response = client.post(f"/applications/{application.public_id}/step/2-2/", step_post(application, "2-2"))
+    assert response.status_code == 200
+    errors = " ".join(str(e) for e in response.context["form"].non_field_errors())
+    assert "date of birth" in errors.lower()
+    assert engineer.date_of_birth.isoformat() not in response.content.decode()  # the record is never shown
+    assert AuditEvent.objects.filter(action="applications.crosscheck_mismatch").count() == 1
+    client.post(f"/applications/{application.public_id}/step/2-2/", step_post(application, "2-2"))
+    throttled = client.post(f"/applications/{application.public_id}/step/2-2/", step_post(application, "2-2"))
+    assert "Too many attempts" in throttled.content.decode()
+    assert "2-2" not in Application.objects.get(pk=application.pk).steps_done

@@ -164,9 +164,14 @@ def application_step(request: HttpRequest, public_id, step: str) -> HttpResponse
             application=application, user=request.user, step=step, answers=raw, ip=_ip(request)
         )
         application.refresh_from_db()
+        step_fields = {f.id for f in form_spec.step(step).fields}
         for error in result.errors:
-            if error.field_id in bound.fields and not bound.has_error(error.field_id):
-                bound.add_error(error.field_id, str(error.message))
+            if error.field_id in bound.fields:
+                if not bound.has_error(error.field_id):
+                    bound.add_error(error.field_id, str(error.message))
+            elif error.field_id not in step_fields:
+                # e.g. the identity cross-check at 2-2 names an item entered at 2-1
+                bound.add_error(None, str(error.message))
         if result.changes:
             messages.info(
                 request,
