@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "zairyu.documents",
     "zairyu.organizations",
     "zairyu.applications",
+    "zairyu.review",
+    "zairyu.bulk",
 ]
 
 MIDDLEWARE = [

@@ -13,9 +13,12 @@ urlpatterns = [
     path("catalogue/", include("zairyu.catalogue.urls")),
     path("accounts/", include("zairyu.accounts.urls")),
     path("staff/organizations/", include("zairyu.organizations.staff_urls")),
+    path("staff/review/", include("zairyu.review.urls")),
     path("staff/", include("zairyu.accounts.staff_urls")),
     path("organizations/", include("zairyu.organizations.urls")),
+    path("applications/bulk/", include("zairyu.bulk.urls")),
     path("applications/", include("zairyu.applications.urls")),
+    path("public/", include("zairyu.review.public_urls")),
     path("admin/login/", RedirectView.as_view(pattern_name="staff:sign-in", query_string=True)),
     path("admin/", admin.site.urls),
 ]
