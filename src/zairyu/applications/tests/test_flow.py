@@ -423,3 +423,15 @@ def test_the_identity_cross_check_names_the_item_and_is_throttled_and_audited(sc
     throttled = client.post(f"/applications/{application.public_id}/step/2-2/", step_post(application, "2-2"))
     assert "Too many attempts" in throttled.content.decode()
     assert "2-2" not in Application.objects.get(pk=application.pk).steps_done
+
+
+def test_autosave_keeps_what_is_typed_without_leaving_the_page(scrivener, engineer):
+    client = signed_in_client(scrivener)
+    start(client, engineer)
+    application = Application.objects.get(filer=scrivener)
+    data = step_post(application, "2-1", overrides={"occupation": "Engineer at a software company"})
+    data["autosave"] = "1"
+    response = client.post(f"/applications/{application.public_id}/step/2-1/", data)
+    assert response.status_code == 204
+    application.refresh_from_db()
+    assert application.answers["occupation"] == "Engineer at a software company"

@@ -172,6 +172,8 @@ def application_step(request: HttpRequest, public_id, step: str) -> HttpResponse
             elif error.field_id not in step_fields:
                 # e.g. the identity cross-check at 2-2 names an item entered at 2-1
                 bound.add_error(None, str(error.message))
+        if "autosave" in request.POST:
+            return HttpResponse(status=204)  # saved in the background; the page stays as it is
         if result.changes:
             messages.info(
                 request,
