@@ -132,37 +132,49 @@ for _ in range(12):
     assert submitted.receipt_number, submitted.state
 report(f"submit_with_5mb_pdf_and_photo_p50_{vendor}", median(durations), "ms")
 
-# 3. 200 concurrent submissions to one office.
+# 3. 200 concurrent submissions to one office. PostgreSQL allows 100 connections by default, so
+# there the 200 submissions share a pool of 60 connections (as web workers would), all at once.
 ready = [ready_application() for _ in range(200)]
 connection.close()
+workers = 200 if vendor == "sqlite" else 60
 numbers: list[str] = []
 errors: list[BaseException] = []
-barrier = threading.Barrier(len(ready))
+pending = list(ready)
+lock = threading.Lock()
+barrier = threading.Barrier(workers)
 
 
-def submit(app: Application) -> None:
+def worker() -> None:
+    barrier.wait()
     try:
-        barrier.wait()
-        numbers.append(
-            services.application_submit(application_id=app.pk, user=user, submission_key="c").receipt_number
-        )
-    except BaseException as exc:
-        errors.append(exc)
+        while True:
+            with lock:
+                if not pending:
+                    return
+                app = pending.pop()
+            try:
+                result = services.application_submit(application_id=app.pk, user=user, submission_key="c")
+                numbers.append(result.receipt_number)
+            except BaseException as exc:
+                errors.append(exc)
     finally:
         connection.close()
 
 
 started = time.perf_counter()
-threads = [threading.Thread(target=submit, args=(app,)) for app in ready]
+threads = [threading.Thread(target=worker) for _ in range(workers)]
 for thread in threads:
     thread.start()
 for thread in threads:
     thread.join()
 elapsed = time.perf_counter() - started
+if errors:
+    print(f"# first error: {errors[0]!r}", flush=True)
 serials = sorted(int(n.rsplit("-", 1)[1]) for n in numbers if n)
 first = serials[0] if serials else 0
 gap_free = serials == list(range(first, first + len(serials)))
 report(f"concurrent_submissions_{vendor}", len(ready), "submissions")
+report(f"concurrent_connections_{vendor}", workers, "connections")
 report(f"concurrent_distinct_receipt_numbers_{vendor}", len(set(numbers)), "numbers")
 report(f"concurrent_gap_free_{vendor}", 1 if gap_free and len(serials) == len(ready) else 0, "bool")
 report(f"concurrent_errors_{vendor}", len(errors), "errors")

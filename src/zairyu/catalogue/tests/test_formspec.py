@@ -383,7 +383,7 @@ def test_messages_follow_the_active_language(extension):
     result = normalize_and_validate(extension, {"date_of_birth": "yesterday"}, today=TODAY)
     message = result.errors_for("date_of_birth")[0].message
     with translation.override("ja"):
-        assert str(message).startswith("生年月日:")
+        assert str(message).startswith("生年月日：")
     assert str(message).startswith("Date of birth:")
 
 
