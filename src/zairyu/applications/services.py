@@ -830,6 +830,9 @@ def application_add_documents(
         document_type=document_type,
     )
     audit_record(action="applications.document_added", actor=user, target=application, ip=ip)
+    from zairyu.review.services import document_request_answer  # answers the bureau's open request
+
+    document_request_answer(application=application, attachment=attached, user=user)
     return attached
 
 

@@ -175,14 +175,15 @@ def application_step(request: HttpRequest, public_id, step: str) -> HttpResponse
         if "autosave" in request.POST:
             return HttpResponse(status=204)  # saved in the background; the page stays as it is
         if result.changes:
+            changes = ", ".join(
+                f"{form_spec.field(c.field_id).label} → {c.after}"
+                for c in result.changes
+                if form_spec.has_field(c.field_id)
+            )
             messages.info(
                 request,
-                _("We adjusted some entries to the required format; please check them: ")
-                + ", ".join(
-                    f"{form_spec.field(c.field_id).label} → {c.after}"
-                    for c in result.changes
-                    if form_spec.has_field(c.field_id)
-                ),
+                _("We adjusted some entries to the required format; please check them: %(changes)s")
+                % {"changes": changes},
             )
         if not result.errors:
             if "draft" in request.POST:

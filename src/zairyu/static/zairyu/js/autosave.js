@@ -20,7 +20,7 @@
       credentials: "same-origin",
       headers: { "X-Requested-With": "fetch" }
     }).then(function (response) {
-      if (response.ok && status) { status.textContent = status.dataset.saved + " " + new Date().toLocaleTimeString(); }
+      if (response.ok && status) { status.textContent = status.dataset.saved.replace("{time}", new Date().toLocaleTimeString()); }
       if (!response.ok) { dirty = true; }
     }).catch(function () { dirty = true; });
   }
