@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 from _setup import django_setup, median, percentile, report, timings
@@ -38,10 +39,10 @@ report("eligibility_checks_per_second", len(cells) / (time.perf_counter() - star
 
 residents = settings.DEMO_RESIDENTS
 started = time.perf_counter()
-call_command("load_demo_registry", verbosity=0)
+call_command("load_demo_registry", verbosity=0, stdout=io.StringIO())
 report(f"demo_load_{residents}_residents_{vendor}", time.perf_counter() - started, "s")
 started = time.perf_counter()
-call_command("load_demo_registry", verbosity=0)
+call_command("load_demo_registry", verbosity=0, stdout=io.StringIO())
 report(f"demo_reload_{residents}_residents_{vendor}", time.perf_counter() - started, "s")
 
 client = Client()
