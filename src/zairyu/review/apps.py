@@ -5,3 +5,6 @@ class ReviewConfig(AppConfig):
     name = "zairyu.review"
     label = "review"
     verbose_name = "Review and issue"
+
+    def ready(self) -> None:
+        from zairyu.review import emails  # noqa: F401 - registers the kinds of e-mail

@@ -75,6 +75,7 @@ def staff_otp(request: HttpRequest) -> HttpResponse:
 @officer_required
 def home(request: HttpRequest) -> HttpResponse:
     from zairyu.organizations.access import officer_queue_counts
+    from zairyu.review.access import queue_counts
 
     office = get_catalogue().offices.get(request.user.office)
     prefectures = [get_catalogue().prefectures[code] for code in office.prefectures] if office else []
@@ -88,6 +89,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "unlock_form": forms.UnlockForm(),
             "can_unlock": request.user.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMINISTRATOR),
             "organization_queue": officer_queue_counts(request.user) if office else None,
+            "application_queue": queue_counts(request.user) if office else None,
         },
     )
 

@@ -14,11 +14,15 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("Demo data is never loaded in production (ZAIRYU_ENV=production).")
         from zairyu.accounts.demo import DemoLine, accounts_load_demo
+        from zairyu.bulk.demo import bulk_load_demo
         from zairyu.organizations.demo import organizations_load_demo
+        from zairyu.review.demo import review_load_demo
 
         call_command("load_demo_registry", verbosity=0)
         lines = accounts_load_demo()
         lines += [DemoLine(label, text) for label, text in organizations_load_demo()]
+        lines += [DemoLine(label, text) for label, text in bulk_load_demo()]
+        lines += [DemoLine(label, text) for label, text in review_load_demo()]
         port = settings.DEMO_PORT
         base = f"http://127.0.0.1:{port}"
         out = [
@@ -30,6 +34,7 @@ class Command(BaseCommand):
             f"  Sign in (ID):      {base}/accounts/sign-in/",
             f"  Officers:          {base}/staff/sign-in/",
             f"  Usage application: {base}/organizations/apply/",
+            f"  Bulk applications: {base}/applications/bulk/",
             f"  Health:            {base}/healthz",
             f"  E-mails sent:      {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP server')} (and the outbox in the admin)",
             "",
