@@ -5,3 +5,6 @@ class BulkConfig(AppConfig):
     name = "zairyu.bulk"
     label = "bulk"
     verbose_name = "Bulk applications"
+
+    def ready(self) -> None:
+        from zairyu.bulk import emails  # noqa: F401 - registers the kinds of e-mail

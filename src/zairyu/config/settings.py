@@ -192,6 +192,7 @@ CELERY_BEAT_SCHEDULE = {
     "applications-drafts": {"task": "zairyu.applications.tasks.drafts_expire", "schedule": 6 * 60 * 60.0},
     "review-postal-reminders": {"task": "zairyu.review.tasks.postal_reminders_send", "schedule": 6 * 60 * 60.0},
     "review-scorecard-months": {"task": "zairyu.review.tasks.scorecard_months_summarise", "schedule": 24 * 60 * 60.0},
+    "bulk-resume": {"task": "zairyu.bulk.tasks.bulk_imports_resume", "schedule": 60.0},
     "organizations-daily": {
         "task": "zairyu.organizations.tasks.organizations_daily",
         "schedule": 6 * 60 * 60.0,

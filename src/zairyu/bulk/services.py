@@ -1,0 +1,976 @@
+"""Bulk filing (F-09): many applicants in one file, checked exactly as single applications are.
+
+A bulk file is read at once (:func:`bulk_import_create`: refused at once when it is not one), then
+its rows are processed by a task (:func:`bulk_import_run`). Each row gets the verdict a single
+application with the same data would get — the same start checks (``start_problems``: who may
+file, scope, timing, the registry), the same form validation (``normalize_and_validate``) and the
+same identity cross-check — and becomes:
+
+- a draft application ("entered, not yet submitted") when it passes;
+- an application in state "error (bulk registration)" holding what was entered, with its errors,
+  when the form's checks fail (it shows in the applications list and can be deleted);
+- a refused row, kept only here, when the application cannot be started at all (unknown card,
+  applicant outside the filer's scope, not the time to file): nothing is created for it.
+
+How the verdict stays the same (docs/decisions/0010-bulk.md): the common case — a row whose
+start checks pass and whose identity matches the registry — is computed in batch from the same
+rule functions ``start_problems`` calls, with what does not change between rows (the filer's
+scope, whether their organization may file) read once per file, and written with one insert per
+chunk of rows. Every other case goes through the single-application services themselves: a row
+refused at the start gets its problems from ``start_problems``; a row whose identity does not
+match the registry is created with ``application_create`` and saved step by step with
+``application_save_step`` (which audits and throttles the mismatch). A property test compares
+single and bulk verdicts over generated rows.
+
+Crash safety: rows are written in chunks, each chunk one transaction that writes the rows'
+applications, their ``BulkRow`` records (unique per import and row number) and the progress
+counters together. A run holds the import by a lease; a run killed in the middle leaves whole
+chunks only, and the next run (the periodic resume, or the import's page) skips the rows already
+done. After ``BULK_MAX_ATTEMPTS`` runs the import is marked failed, its finished rows kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import DateTimeField, F, Q, Value
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from zairyu.accounts.models import User
+from zairyu.applications import services as applications
+from zairyu.applications.constants import EDITABLE_STATES, SUBMITTED_STATES, ApplicationState
+from zairyu.applications.models import Application, ApplicationEvent
+from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck
+from zairyu.applications.rules.timing import timing_problems
+from zairyu.bulk.columns import (
+    bulk_columns,
+    bulk_form,
+    column_for_error,
+    columns_by_field,
+    row_answers,
+)
+from zairyu.bulk.constants import (
+    BULK_USER_KINDS,
+    ORGANIZATION_COLUMN,
+    STAFF_KINDS,
+    ImportState,
+    RowState,
+    limit,
+)
+from zairyu.bulk.models import BulkImport, BulkRow
+from zairyu.bulk.parsing import FileRefused, ParsedRow, column_letter, parse_upload
+from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.formspec import FieldError, FormSpec, normalize_and_validate
+from zairyu.catalogue.rules import combination_errors, eligibility
+from zairyu.core import clock
+from zairyu.core.audit import audit_record
+from zairyu.core.models import AuditEvent
+from zairyu.core.tasks import enqueue_on_commit
+from zairyu.documents.checks import read_bounded
+from zairyu.documents.errors import DocumentRejected, lazy_format
+from zairyu.notifications.services import email_queue
+from zairyu.registry.models import ReceivingOrganization, Resident
+from zairyu.registry.validators import (
+    CARD_NUMBER_RE,
+    normalize_card_number,
+    normalize_corporate_number,
+    normalize_roman_name,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# --- upload -------------------------------------------------------------------------------------
+
+
+def bulk_may_file(user: User) -> tuple[bool, Any]:
+    """Whether ``user`` may file in bulk now, and why not."""
+    if not getattr(user, "is_authenticated", False) or user.kind not in BULK_USER_KINDS:
+        return False, _(
+            "Bulk filing is for lawyers, administrative scriveners and the staff of organizations. File your application on its own."
+        )
+    if user.kind in STAFF_KINDS:
+        from zairyu.organizations import access as organization_access
+
+        allowed, reason = organization_access.organization_may_file(user)
+        if not allowed:
+            return False, reason
+    return True, ""
+
+
+def bulk_import_create(
+    *,
+    user: User,
+    procedure: str,
+    status: str,
+    add_ons: Iterable[str] = (),
+    upload: Any,
+    ip: str | None = None,
+) -> BulkImport:
+    """Read an uploaded bulk file and queue its rows. Raises :class:`FileRefused` — at once, before
+    anything is stored — for a file that is not a bulk file of this procedure and status, or that
+    holds more than ``BULK_MAX_ROWS`` applicants."""
+    allowed, reason = bulk_may_file(user)
+    if not allowed:
+        raise FileRefused("not_allowed", reason)
+    add_ons = tuple(sorted(set(add_ons)))
+    try:
+        form = bulk_form(procedure=procedure, status=status, user_category=user.kind, add_ons=add_ons)
+    except ValueError:
+        raise FileRefused(
+            "form",
+            _("This procedure and status cannot be filed online together. Choose them again."),
+        ) from None
+    cap = limit("MAX_FILE_BYTES")
+    try:
+        data = read_bounded(
+            upload,
+            max_bytes=cap,
+            too_large_message=lazy_format(
+                _(
+                    "The file is larger than %(limit)s MB. One file holds at most 300 applicants; split it into several files."
+                ),
+                {"limit": f"{cap / 1024 / 1024:.0f}"},
+            ),
+        )
+    except DocumentRejected as rejected:
+        raise FileRefused(rejected.code, rejected.message) from None
+    columns = bulk_columns(form)
+    required = {c.key for c in columns if c.required == "always" and not c.fixed_value and c.row is None}
+    parsed = parse_upload(data=data, expected=[c.key for c in columns], required=required)
+    entry = get_catalogue().entries[form.status]
+    name = str(getattr(upload, "name", "") or "upload")[-200:]
+    with transaction.atomic():
+        bulk_import = BulkImport.objects.create(
+            filer=user,
+            user_category=user.kind,
+            procedure=procedure,
+            add_ons=list(add_ons),
+            status=form.status,
+            group=entry.group.code if entry.group else "",
+            file_kind=parsed.kind,
+            original_name=name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1],
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            columns=[[index, key] for index, key in parsed.columns],
+            key_row=parsed.key_row,
+            pending=[row.as_data() for row in parsed.rows],
+            rows_total=len(parsed.rows),
+            ip=ip,
+        )
+        audit_record(
+            action="bulk.uploaded",
+            actor=user,
+            target=bulk_import,
+            ip=ip,
+            details={
+                "procedure": procedure,
+                "status": form.status,
+                "rows": len(parsed.rows),
+                "kind": parsed.kind,
+                "sha256": bulk_import.sha256,
+            },
+        )
+        from zairyu.bulk.tasks import bulk_import_process
+
+        enqueue_on_commit(bulk_import_process, bulk_import.pk)
+    return bulk_import
+
+
+# --- the start checks, for many rows ------------------------------------------------------------
+
+
+class StartChecks:
+    """``start_problems`` for every row of one file, with what does not change between rows read
+    once: the procedure and status, the filer's organization, scope and eligibility. ``blocks``
+    answers only whether a row is refused; the problems of a refused row come from
+    ``start_problems`` itself (:meth:`problems`)."""
+
+    def __init__(self, *, user: User, form: FormSpec, today: dt.date) -> None:
+        self.user = user
+        self.procedure = form.procedure
+        self.status = form.status
+        self.add_ons = form.add_ons
+        self.today = today
+        catalogue = get_catalogue()
+        self.blocked_for_all = bool(combination_errors(main=self.procedure, add_ons=self.add_ons))
+        self.staff = user.kind in STAFF_KINDS
+        self.scope: set[int] = set()
+        if self.staff:
+            from zairyu.organizations import access as organization_access
+
+            if not organization_access.organization_may_file(user):
+                self.blocked_for_all = True
+            self.scope = set(organization_access.organizations_in_scope(user).values_list("pk", flat=True))
+        self._eligible: dict[bool | None, bool] = {}
+        if self.procedure not in catalogue.procedures or self.status not in catalogue.entries:
+            self.blocked_for_all = True
+
+    def _eligible_with(self, in_scope: bool | None) -> bool:
+        if in_scope not in self._eligible:
+            facts = {"applicant_in_scope": bool(in_scope)} if self.staff else {}
+            ok = True
+            for procedure in (self.procedure, *self.add_ons):
+                verdict = eligibility(
+                    user_category=self.user.kind,
+                    procedure=procedure,
+                    status=self.status,
+                    facts=facts,
+                    on=self.today,
+                )
+                if verdict.reasons or verdict.pending:
+                    ok = False
+            self._eligible[in_scope] = ok
+        return self._eligible[in_scope]
+
+    def blocks(
+        self, *, resident: Resident | None, organization: ReceivingOrganization | None, corporate_number: str
+    ) -> bool:
+        if self.blocked_for_all:
+            return True
+        if self.procedure != "P1" and resident is None:
+            return True
+        if corporate_number and organization is None:
+            return True
+        if not corporate_number and self.procedure == "P1" and self.staff:
+            return True
+        in_scope: bool | None = None
+        if self.staff:
+            if resident is not None:
+                in_scope = resident.affiliation_id is not None and resident.affiliation_id in self.scope
+            else:
+                in_scope = organization is not None and organization.pk in self.scope
+        if not self._eligible_with(in_scope):
+            return True
+        if resident is not None:
+            found = timing_problems(
+                procedure=self.procedure, add_ons=self.add_ons, resident=resident, today=self.today
+            )
+            if any(p.blocks for p in found):
+                return True
+        return False
+
+    def start(self, *, card_number: str, corporate_number: str) -> applications.Start:
+        return applications.Start(
+            procedure=self.procedure,
+            status=self.status,
+            add_ons=self.add_ons,
+            card_number=card_number if self.procedure != "P1" else "",
+            organization_corporate_number=corporate_number,
+            facts={},
+        )
+
+    def problems(self, *, card_number: str, corporate_number: str):
+        problems, _resident, _organization = applications.start_problems(
+            user=self.user,
+            start=self.start(card_number=card_number, corporate_number=corporate_number),
+            today=self.today,
+        )
+        return [p for p in problems if p.blocks]
+
+
+def identity_of(answers: dict[str, Any]) -> IdentityInput:
+    """The identity items of a set of answers, as the single steps cross-check them."""
+    return IdentityInput(
+        nationality=str(answers.get("nationality", "")),
+        roman_name=str(answers.get("roman_name", "")),
+        sex=str(answers.get("sex", "")),
+        date_of_birth=answers.get("date_of_birth"),
+        prefecture=str(answers.get("address_prefecture", "")),
+        municipality=str(answers.get("address_municipality", "")),
+        card_number=str(answers.get("card_number", "")),
+        card_expires_on=answers.get("card_expiry"),
+    )
+
+
+# --- one row ------------------------------------------------------------------------------------
+
+_CELL_MESSAGES = {
+    "formula": _("This cell holds a formula (“%(detail)s…”); formulas are not read. Type the value itself."),
+    "excel_error": _("This cell shows an Excel error instead of a value. Type the value itself."),
+    "too_long": _("This cell holds %(detail)s characters; at most %(limit)s are read. Shorten it."),
+}
+_DUPLICATE = _(
+    "The same applicant is already in row %(row)s of this file; only that row was read. Delete one of the two rows."
+)
+_START_FIELDS = {"card_number": "card_number", "organization": ORGANIZATION_COLUMN}
+
+
+@dataclass
+class RowVerdict:
+    """What a row comes to, before anything is written."""
+
+    row: ParsedRow
+    natural_key: str
+    state: str
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    label: str = ""
+    resident: Resident | None = None
+    organization: ReceivingOrganization | None = None
+    corporate_number: str = ""
+    existing: Application | None = None
+    answers: dict[str, Any] = field(default_factory=dict)  # the row's own answers
+    stored: dict[str, Any] = field(default_factory=dict)  # what the application will hold
+    steps_done: list[str] = field(default_factory=list)
+    slow: bool = False  # goes through the single-application services
+    cell_errors: bool = False
+
+
+def _rendered(message: Any) -> tuple[str, str]:
+    with translation.override("ja"):
+        ja = str(message)
+    with translation.override("en"):
+        en = str(message)
+    return ja, en
+
+
+class RowChecker:
+    """Everything needed to judge the rows of one import, read once."""
+
+    def __init__(self, bulk_import: BulkImport, rows: list[ParsedRow]) -> None:
+        self.bulk_import = bulk_import
+        self.user = bulk_import.filer
+        self.today = clock.today()
+        self.form = bulk_form(
+            procedure=bulk_import.procedure,
+            status=bulk_import.status,
+            user_category=bulk_import.user_category,
+            add_ons=tuple(bulk_import.add_ons),
+        )
+        self.columns = {c.key: c for c in bulk_columns(self.form, today=self.today)}
+        # The form's fields and sections by id, with their step (FormSpec walks its tree on each ask).
+        self.step_of = {f.id: f.step for f in self.form.fields}
+        self.step_of.update({s.id: s.step for s in self.form.sections})
+        self.has_roman_name = "roman_name" in self.step_of
+        self.letters = {key: column_letter(index) for index, key in bulk_import.columns}
+        self.file_columns = [self.columns[key] for _i, key in bulk_import.columns if key in self.columns]
+        self.by_field = columns_by_field(self.file_columns)
+        self.starts = StartChecks(user=self.user, form=self.form, today=self.today)
+        self.p1 = self.form.procedure == "P1"
+        cards = {normalize_card_number(r.cells.get("card_number", "")) for r in rows}
+        self.residents = {
+            resident.card_number: resident
+            for resident in Resident.objects.filter(
+                card_number__in=[c for c in cards if CARD_NUMBER_RE.fullmatch(c)]
+            )
+        }
+        numbers = {normalize_corporate_number(r.cells.get(ORGANIZATION_COLUMN, "")) for r in rows}
+        self.organizations = {
+            o.corporate_number: o
+            for o in ReceivingOrganization.objects.filter(corporate_number__in=numbers - {""})
+        }
+        self.first_row: dict[str, int] = {}
+        for row in rows:
+            key = self.natural_key(row.cells)
+            if key:
+                self.first_row.setdefault(key, row.number)
+        # Rows of earlier files of the same filer, procedure and status: recognised, not duplicated.
+        self.known: dict[str, BulkRow] = {}
+        earlier = (
+            BulkRow.objects.filter(
+                bulk_import__filer=self.user,
+                bulk_import__procedure=bulk_import.procedure,
+                bulk_import__status=bulk_import.status,
+                bulk_import__add_ons=bulk_import.add_ons,
+                natural_key__in=list(self.first_row),
+                application__isnull=False,
+            )
+            .exclude(bulk_import=bulk_import)
+            .select_related("application")
+            .order_by("-id")
+        )
+        for known in earlier:
+            self.known.setdefault(known.natural_key, known)
+        self.registry_prefill = applications._answers_from_registry
+
+    def natural_key(self, cells: dict[str, str]) -> str:
+        if self.p1:
+            passport = "".join(cells.get("passport_number", "").split()).upper().replace("-", "")
+            name = normalize_roman_name(cells.get("roman_name", ""))
+            return f"passport:{passport}:{name}" if passport and name else ""
+        card = normalize_card_number(cells.get("card_number", ""))
+        return f"card:{card}" if card else ""
+
+    def error(self, row: int, key: str, code: str, message: Any) -> dict[str, Any]:
+        column = self.columns.get(key)
+        ja, en = _rendered(message)
+        return {
+            "row": row,
+            "column": self.letters.get(key, "") if column else "",
+            "key": key if column else "",
+            "header_ja": column.header.ja if column else "",
+            "header_en": column.header.en if column else "",
+            "code": code,
+            "message_ja": ja,
+            "message_en": en,
+        }
+
+    def field_error(self, row: int, error: FieldError) -> dict[str, Any]:
+        column = column_for_error(self.by_field, error.field_id, error.row)
+        return self.error(row, column.key if column else "", error.code, error.message)
+
+    def _cell_errors(self, row: ParsedRow) -> list[dict[str, Any]]:
+        found = []
+        for key, code, detail in row.problems:
+            message = lazy_format(_CELL_MESSAGES[code], {"detail": detail, "limit": limit("CELL_MAX_CHARS")})
+            found.append(self.error(row.number, key, f"cell_{code}", message))
+        return found
+
+    def _steps_with_errors(self, errors: list[FieldError]) -> set[str]:
+        steps = set()
+        for error in errors:
+            if error.field_id in self.step_of:
+                steps.add(self.step_of[error.field_id])
+            else:
+                steps.update(self.form.step_ids)
+        return steps
+
+    def judge(self, row: ParsedRow) -> RowVerdict:
+        key = self.natural_key(row.cells)
+        answers, corporate_number = row_answers(self.file_columns, row.cells)
+        cell_errors = self._cell_errors(row)
+        label = str(row.cells.get("roman_name", "")).strip()[:200]
+        verdict = RowVerdict(row=row, natural_key=key, state=RowState.REFUSED, label=label, answers=answers)
+        verdict.corporate_number = corporate_number
+        if key and self.first_row.get(key, row.number) != row.number:
+            verdict.errors = cell_errors + [
+                self.error(
+                    row.number, "", "duplicate_row", lazy_format(_DUPLICATE, {"row": self.first_row[key]})
+                )
+            ]
+            return verdict
+        known = self.known.get(key) if key else None
+        existing = known.application if known is not None else None
+        if existing is not None and existing.state not in EDITABLE_STATES:
+            verdict.state = RowState.SUBMITTED if existing.state in SUBMITTED_STATES else RowState.REFUSED
+            verdict.existing = existing
+            return verdict
+        if (
+            existing is not None
+            and existing.state == ApplicationState.DRAFT
+            and known.raw == row.cells
+            and not cell_errors
+        ):
+            verdict.state = RowState.UNCHANGED
+            verdict.existing = existing
+            return verdict
+
+        card = normalize_card_number(row.cells.get("card_number", "")) if not self.p1 else ""
+        resident = self.residents.get(card) if card else None
+        organization = (
+            self.organizations.get(normalize_corporate_number(corporate_number)) if corporate_number else None
+        )
+        verdict.resident, verdict.organization = resident, organization
+        if self.starts.blocks(
+            resident=resident, organization=organization, corporate_number=corporate_number
+        ):
+            problems = self.starts.problems(
+                card_number=row.cells.get("card_number", ""), corporate_number=corporate_number
+            )
+            if problems:
+                verdict.errors = cell_errors + [
+                    self.error(row.number, _START_FIELDS.get(p.field or "", ""), p.code, p.message)
+                    for p in problems
+                ]
+                return verdict
+            logger.warning("bulk start checks refused row %s that start_problems accepts", row.number)
+            verdict.slow = True
+
+        verdict.existing = existing
+        if existing is not None:
+            base = dict(existing.answers)
+        elif resident is not None:
+            base = {**self.registry_prefill(resident), "card_number": resident.card_number}
+        else:
+            base = {}
+        merged = {**base, **answers}
+        result = normalize_and_validate(self.form, merged, today=self.today)
+        failing_steps = self._steps_with_errors(result.errors)
+        verdict.stored = {**merged, **result.cleaned}
+        # As the single steps do: the identity is cross-checked when step 2-2 is saved clean.
+        checked = resident is not None and "2-2" in self.form.step_ids and "2-2" not in failing_steps
+        if checked and not crosscheck(entered=identity_of(verdict.stored), resident=resident).ok:
+            verdict.slow = True  # the single steps audit and throttle a mismatch: let them
+        verdict.steps_done = sorted(set(self.form.step_ids) - failing_steps)
+        verdict.errors = cell_errors + [self.field_error(row.number, e) for e in result.errors]
+        verdict.cell_errors = bool(cell_errors)
+        verdict.state = RowState.ERROR if verdict.errors else RowState.DRAFT
+        name = verdict.stored.get("roman_name") if self.has_roman_name else None
+        verdict.label = str(name or (resident.roman_name if resident else "") or label)[:200]
+        return verdict
+
+    # --- the single-application services, for the rows that need them -------------------------
+
+    def run_single(self, verdict: RowVerdict) -> None:
+        """Create (or update) the row's application with the single services, step by step."""
+        row = verdict.row
+        cell_errors = [e for e in verdict.errors if e["code"].startswith("cell_")]
+        application = verdict.existing
+        if application is None:
+            try:
+                application = applications.application_create(
+                    user=self.user,
+                    start=self.starts.start(
+                        card_number=row.cells.get("card_number", ""),
+                        corporate_number=verdict.corporate_number,
+                    ),
+                    ip=self.bulk_import.ip,
+                )
+            except applications.ApplicationRefused as refusal:
+                verdict.state = RowState.REFUSED
+                verdict.errors = cell_errors + [
+                    self.error(row.number, _START_FIELDS.get(p.field or "", ""), p.code, p.message)
+                    for p in refusal.problems
+                ]
+                return
+        errors: list[FieldError] = []
+        for step in self.form.step_ids:
+            result = applications.application_save_step(
+                application=application,
+                user=self.user,
+                step=step,
+                answers=verdict.answers,
+                ip=self.bulk_import.ip,
+            )
+            errors += result.errors
+        application.refresh_from_db()
+        verdict.errors = cell_errors + [self.field_error(row.number, e) for e in errors]
+        verdict.state = RowState.ERROR if verdict.errors else RowState.DRAFT
+        state = ApplicationState.ERROR_BULK if verdict.errors else ApplicationState.DRAFT
+        if application.state != state:
+            Application.objects.filter(pk=application.pk).update(state=state)
+        verdict.existing = application
+        verdict.label = (application.applicant_name or verdict.label)[:200]
+
+
+# --- the task -----------------------------------------------------------------------------------
+
+
+class _LeaseLost(Exception):
+    """Another run took the import over (this one was thought dead): stop without writing."""
+
+
+def _claim(import_id: int, lease: str) -> bool:
+    now = clock.now()
+    stale = now - dt.timedelta(seconds=limit("STALE_SECONDS"))
+    return bool(
+        BulkImport.objects.filter(pk=import_id)
+        .filter(Q(state=ImportState.QUEUED) | Q(state=ImportState.RUNNING, heartbeat_at__lt=stale))
+        .update(
+            state=ImportState.RUNNING,
+            lease=lease,
+            attempts=F("attempts") + 1,
+            heartbeat_at=now,
+            started_at=now,
+        )
+    )
+
+
+def bulk_import_run(*, import_id: int) -> str:
+    """Process the rows of an import not processed yet; safe to run again at any time (a run that
+    finds the import held by a live run, or finished, does nothing). Returns the state it leaves."""
+    lease = uuid.uuid4().hex
+    if not _claim(import_id, lease):
+        return BulkImport.objects.filter(pk=import_id).values_list("state", flat=True).first() or "missing"
+    bulk_import = BulkImport.objects.select_related("filer").get(pk=import_id)
+    if bulk_import.attempts > limit("MAX_ATTEMPTS"):
+        _finish(bulk_import, lease, failed=_("The import was interrupted too often and has stopped."))
+        return ImportState.FAILED
+    try:
+        _process(bulk_import, lease)
+    except _LeaseLost:
+        return "lost"
+    except Exception:
+        logger.exception("bulk import %s failed", bulk_import.pk)
+        _finish(
+            bulk_import,
+            lease,
+            failed=_("An internal error stopped the import. The rows listed below were registered."),
+        )
+        return ImportState.FAILED
+    _finish(bulk_import, lease)
+    return ImportState.DONE
+
+
+def _process(bulk_import: BulkImport, lease: str) -> None:
+    rows = [ParsedRow.from_data(data) for data in bulk_import.pending]
+    done = set(bulk_import.rows.values_list("row_number", flat=True))
+    todo = [row for row in rows if row.number not in done]
+    if not todo:
+        return
+    checker = RowChecker(bulk_import, rows)
+    size = max(1, limit("CHUNK_ROWS"))
+    for start in range(0, len(todo), size):
+        chunk = todo[start : start + size]
+        verdicts = [checker.judge(row) for row in chunk]
+        with transaction.atomic():
+            # The import's row is locked (not loaded: its pending rows are large) while the chunk
+            # is written, and only if this run still holds it.
+            held = BulkImport.objects.select_for_update().filter(pk=bulk_import.pk, lease=lease)
+            if held.values_list("pk", flat=True).first() is None:
+                raise _LeaseLost
+            _store(checker, bulk_import, verdicts)
+
+
+def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdict]) -> None:
+    """Write one chunk: applications, their history and audit, the rows, the progress."""
+    user = checker.user
+    now = clock.now()
+    expires = now + dt.timedelta(days=settings.DRAFT_LIFETIME_DAYS)
+    form = checker.form
+    entry = get_catalogue().entries[form.status]
+
+    for verdict in verdicts:
+        if verdict.slow:
+            checker.run_single(verdict)
+
+    fast = [v for v in verdicts if not v.slow and v.state in (RowState.DRAFT, RowState.ERROR)]
+    updates = [v for v in fast if v.existing is not None]
+    if updates:
+        locked = Application.objects.select_for_update().in_bulk([v.existing.pk for v in updates])
+        before = {pk: application.state for pk, application in locked.items()}
+        for verdict in updates:
+            application = locked.get(verdict.existing.pk)
+            if application is None or application.state not in EDITABLE_STATES:
+                verdict.state = RowState.SUBMITTED if application is not None else RowState.REFUSED
+                verdict.existing = application
+                continue
+            _apply(application, verdict, now=now, expires=expires, roman_name=checker.has_roman_name)
+            verdict.existing = application
+        changed = [v.existing for v in updates if v.state in (RowState.DRAFT, RowState.ERROR)]
+        Application.objects.bulk_update(
+            changed,
+            [
+                "answers",
+                "steps_done",
+                "state",
+                "applicant_name",
+                "applicant_email",
+                "updated_at",
+                "draft_expires_at",
+            ],
+        )
+        ApplicationEvent.objects.bulk_create(
+            [
+                ApplicationEvent(
+                    application=a,
+                    at=_stamp(now),
+                    actor=user,
+                    action="bulk_updated",
+                    from_state=before.get(a.pk, ""),
+                    to_state=a.state,
+                    details={"bulk_import": str(bulk_import.public_id)},
+                )
+                for a in changed
+            ]
+        )
+
+    creates = [v for v in fast if v.existing is None]
+    if creates:
+        new = []
+        for verdict in creates:
+            application = Application(
+                filer=user,
+                user_category=user.kind,
+                procedure=form.procedure,
+                add_ons=sorted(form.add_ons),
+                status=form.status,
+                group=entry.group.code if entry.group else "",
+                applicant_resident=verdict.resident,
+                receiving_organization=verdict.organization,
+                applicant_name=verdict.resident.roman_name if verdict.resident is not None else "",
+                facts={},
+                created_at=_stamp(now),
+            )
+            _apply(application, verdict, now=now, expires=expires, roman_name=checker.has_roman_name)
+            new.append(application)
+        Application.objects.bulk_create(new)
+        for verdict, application in zip(creates, new, strict=True):
+            application.created_at = now
+            verdict.existing = application
+        ApplicationEvent.objects.bulk_create(
+            [
+                ApplicationEvent(
+                    application_id=a.pk,
+                    at=_stamp(now),
+                    actor_id=user.pk,
+                    action="created",
+                    to_state=a.state,
+                    details={"bulk_import": str(bulk_import.public_id)},
+                )
+                for a in new
+            ]
+        )
+        # As ``audit_record`` writes it for a single application, one insert for the chunk.
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    at=_stamp(now),
+                    action="applications.created",
+                    actor_id=user.pk,
+                    actor_kind=AuditEvent.ActorKind.USER,
+                    target_type=Application._meta.label_lower,
+                    target_id=str(a.pk),
+                    ip=bulk_import.ip,
+                    details={
+                        "procedure": form.procedure,
+                        "status": form.status,
+                        "bulk_import": bulk_import.pk,
+                    },
+                )
+                for a in new
+            ]
+        )
+
+    BulkRow.objects.bulk_create(
+        [
+            BulkRow(
+                bulk_import_id=bulk_import.pk,
+                row_number=v.row.number,
+                natural_key=v.natural_key[:200],
+                raw=v.row.cells,
+                errors=v.errors,
+                state=v.state,
+                application_id=v.existing.pk if v.existing is not None else None,
+                applicant_label=v.label,
+                created_at=_stamp(now),
+            )
+            for v in verdicts
+        ]
+    )
+    counts = {state: sum(1 for v in verdicts if v.state == state) for state in RowState.values}
+    BulkImport.objects.filter(pk=bulk_import.pk).update(
+        rows_done=F("rows_done") + len(verdicts),
+        rows_draft=F("rows_draft") + counts[RowState.DRAFT],
+        rows_error=F("rows_error") + counts[RowState.ERROR],
+        rows_refused=F("rows_refused") + counts[RowState.REFUSED],
+        rows_unchanged=F("rows_unchanged") + counts[RowState.UNCHANGED] + counts[RowState.SUBMITTED],
+        heartbeat_at=now,
+    )
+
+
+def _stamp(now: dt.datetime) -> Any:
+    """A timestamp for a row inserted in bulk. On PostgreSQL, Django 5.2 inserts rows of plain
+    values through ``UNNEST`` of arrays, which sends each JSON column as a text array escaped
+    character by character (two to three times slower for these JSON-heavy rows, measured); an
+    expression in the row makes it use ``VALUES`` instead. The time is still the one clock's."""
+    if connection.vendor == "postgresql":
+        return Value(now, output_field=DateTimeField())
+    return now
+
+
+def _apply(application: Application, verdict: RowVerdict, *, now, expires, roman_name: bool) -> None:
+    """What ``application_save_step`` stores, for all steps at once."""
+    application.answers = verdict.stored
+    application.steps_done = verdict.steps_done
+    application.state = ApplicationState.ERROR_BULK if verdict.errors else ApplicationState.DRAFT
+    if roman_name and verdict.stored.get("roman_name"):
+        application.applicant_name = str(verdict.stored["roman_name"])[:200]
+    if verdict.stored.get("applicant_email"):
+        application.applicant_email = str(verdict.stored["applicant_email"])[:254]
+    application.updated_at = now
+    application.draft_expires_at = expires
+
+
+def _finish(bulk_import: BulkImport, lease: str, *, failed: Any = None) -> None:
+    with transaction.atomic():
+        locked = (
+            BulkImport.objects.select_for_update(of=("self",))
+            .filter(pk=bulk_import.pk, lease=lease)
+            .select_related("filer")
+            .defer("pending")
+            .first()
+        )
+        if locked is None:
+            return
+        locked.state = ImportState.FAILED if failed else ImportState.DONE
+        locked.finished_at = clock.now()
+        locked.heartbeat_at = locked.finished_at
+        fields = ["state", "finished_at", "heartbeat_at"]
+        if failed:
+            locked.error_summary = _rendered(failed)[1]
+            fields.append("error_summary")
+        else:
+            locked.pending = []  # the rows hold what is needed from now on
+            fields.append("pending")
+        locked.save(update_fields=fields)
+        audit_record(
+            action="bulk.processed" if not failed else "bulk.failed",
+            actor=None,
+            target=locked,
+            details={
+                "rows": locked.rows_total,
+                "draft": locked.rows_draft,
+                "error": locked.rows_error,
+                "refused": locked.rows_refused,
+                "unchanged": locked.rows_unchanged,
+            },
+        )
+        _result_email(locked, failed=failed)
+
+
+def _result_email(bulk_import: BulkImport, *, failed: Any) -> None:
+    user = bulk_import.filer
+    if not user.email:
+        return
+    language = "en" if (user.language or "ja").startswith("en") else "ja"
+    errors = []
+    for row in bulk_import.rows.filter(state__in=[RowState.ERROR, RowState.REFUSED]).order_by("row_number")[
+        :20
+    ]:
+        for error in row.errors[:3]:
+            errors.append(
+                {
+                    "row": error["row"],
+                    "column": error["column"] or "-",
+                    "message": error["message_en" if language == "en" else "message_ja"],
+                }
+            )
+    from django.urls import reverse
+
+    email_queue(
+        kind="bulk_import_result",
+        to=user.email,
+        language=language,
+        context={
+            "file_name": bulk_import.original_name,
+            "rows_total": bulk_import.rows_total,
+            "rows_draft": bulk_import.rows_draft,
+            "rows_error": bulk_import.rows_error,
+            "rows_refused": bulk_import.rows_refused,
+            "rows_unchanged": bulk_import.rows_unchanged,
+            "failed": bool(failed),
+            "errors": errors,
+            "url": settings.SITE_URL.rstrip("/") + reverse("bulk:import", args=[bulk_import.public_id]),
+        },
+        key=f"bulk_import_result:{bulk_import.pk}",
+    )
+
+
+def bulk_imports_resume() -> int:
+    """Queue again the imports whose run was lost (a killed worker, a restarted server)."""
+    from zairyu.bulk.tasks import bulk_import_process
+
+    stale = clock.now() - dt.timedelta(seconds=limit("STALE_SECONDS"))
+    ids = list(
+        BulkImport.objects.filter(
+            Q(state=ImportState.RUNNING, heartbeat_at__lt=stale)
+            | Q(state=ImportState.QUEUED, created_at__lt=stale)
+        ).values_list("pk", flat=True)[:50]
+    )
+    for import_id in ids:
+        enqueue_on_commit(bulk_import_process, import_id)
+    return len(ids)
+
+
+def bulk_import_is_stale(bulk_import: BulkImport) -> bool:
+    stale = clock.now() - dt.timedelta(seconds=limit("STALE_SECONDS"))
+    if bulk_import.state == ImportState.RUNNING:
+        return bulk_import.heartbeat_at is None or bulk_import.heartbeat_at < stale
+    return bulk_import.state == ImportState.QUEUED and bulk_import.created_at < stale
+
+
+# --- after the import ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def bulk_rows_delete(
+    *, bulk_import: BulkImport, user: User, row_ids: Iterable[int] | None = None, ip: str | None = None
+) -> int:
+    """Delete rows in error (F-09): their applications in state "error (bulk registration)" go,
+    the rows stay in the import's record as deleted. ``row_ids`` None: every row in error."""
+    from zairyu.documents.services import document_delete
+
+    rows = bulk_import.rows.select_for_update().filter(state__in=[RowState.ERROR, RowState.REFUSED])
+    if row_ids is not None:
+        rows = rows.filter(pk__in=list(row_ids))
+    deleted = 0
+    for row in rows:
+        if row.application_id is not None:
+            application = (
+                Application.objects.select_for_update().filter(pk=row.application_id, filer=user).first()
+            )
+            if application is None or application.state != ApplicationState.ERROR_BULK:
+                continue  # fixed and saved since, or submitted: not an error any more
+            for attachment in application.documents.select_related("document"):
+                document = attachment.document
+                attachment.delete()
+                document_delete(document=document, actor=user, ip=ip)
+            audit_record(action="applications.deleted", actor=user, target=application, ip=ip)
+            application.delete()
+        row.state = RowState.DELETED
+        row.application = None
+        row.save(update_fields=["state", "application"])
+        deleted += 1
+    if deleted:
+        audit_record(
+            action="bulk.rows_deleted", actor=user, target=bulk_import, ip=ip, details={"rows": deleted}
+        )
+    return deleted
+
+
+@dataclass
+class SubmitResult:
+    application: Application
+    ok: bool
+    messages: list[Any] = field(default_factory=list)
+
+
+def bulk_submit(
+    *,
+    bulk_import: BulkImport,
+    user: User,
+    application_ids: Iterable[int],
+    receipt_method: str = "",
+    ip: str | None = None,
+) -> list[SubmitResult]:
+    """Submit the chosen applications of an import, each on its own (``application_submit``:
+    its own transaction and receipt number). One that fails a check stays a draft, with the reason."""
+    wanted = set(application_ids)
+    rows = list(
+        bulk_import.rows.filter(application_id__in=wanted, application__filer=user)
+        .select_related("application")
+        .order_by("row_number")
+    )
+    results: list[SubmitResult] = []
+    for row in rows:
+        application = row.application
+        problems: list[Any] = []
+        try:
+            if receipt_method and application.state in EDITABLE_STATES:
+                options, _document = applications.application_receipt_options(application)
+                if not application.receipt_methods.get(options.document):
+                    applications.application_set_receipt_method(
+                        application=application, user=user, method=receipt_method, ip=ip
+                    )
+            application = applications.application_submit(
+                application_id=application.pk,
+                user=user,
+                submission_key=f"bulk:{bulk_import.public_id.hex[:16]}:{application.pk}",
+                ip=ip,
+            )
+        except applications.ApplicationRefused as refusal:
+            problems = [p.message for p in refusal.problems]
+        application.refresh_from_db()
+        ok = not problems and application.submitted_at is not None
+        row.submit_errors = [dict(zip(("ja", "en"), _rendered(m), strict=True)) for m in problems]
+        row.save(update_fields=["submit_errors"])
+        results.append(SubmitResult(application=application, ok=ok, messages=problems))
+    if results:
+        audit_record(
+            action="bulk.submitted",
+            actor=user,
+            target=bulk_import,
+            ip=ip,
+            details={"submitted": sum(r.ok for r in results), "failed": sum(not r.ok for r in results)},
+        )
+    return results
