@@ -190,8 +190,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "applications-drafts": {"task": "zairyu.applications.tasks.drafts_expire", "schedule": 6 * 60 * 60.0},
-    "review-postal-reminders": {"task": "zairyu.review.tasks.postal_reminders_send", "schedule": 6 * 60 * 60.0},
-    "review-scorecard-months": {"task": "zairyu.review.tasks.scorecard_months_summarise", "schedule": 24 * 60 * 60.0},
+    "review-postal-reminders": {
+        "task": "zairyu.review.tasks.postal_reminders_send",
+        "schedule": 6 * 60 * 60.0,
+    },
+    "review-scorecard-months": {
+        "task": "zairyu.review.tasks.scorecard_months_summarise",
+        "schedule": 24 * 60 * 60.0,
+    },
     "bulk-resume": {"task": "zairyu.bulk.tasks.bulk_imports_resume", "schedule": 60.0},
     "organizations-daily": {
         "task": "zairyu.organizations.tasks.organizations_daily",
@@ -315,9 +321,13 @@ APPLICATION_MAX_BYTES = env_int("APPLICATION_MAX_BYTES", 25 * 1024 * 1024)  # al
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 50 * 1024)
 DRAFT_LIFETIME_DAYS = env_int("DRAFT_LIFETIME_DAYS", 90)  # an untouched draft is deleted after this …
 DRAFT_WARNING_DAYS = env_int("DRAFT_WARNING_DAYS", 7)  # … with an e-mail this many days before
-ECOE_SIGNING_KEY = env("ECOE_SIGNING_KEY", str(DATA_DIR / "keys" / "ecoe-signing.pem"))  # Ed25519, created on first use
+ECOE_SIGNING_KEY = env(
+    "ECOE_SIGNING_KEY", str(DATA_DIR / "keys" / "ecoe-signing.pem")
+)  # Ed25519, created on first use
 REVIEW_PAYMENT_PROVIDER = env("REVIEW_PAYMENT_PROVIDER", "zairyu.review.payments.DemoPaymentProvider")
-ECOE_VERIFY_LIMIT_PER_HOUR = env_int("ECOE_VERIFY_LIMIT_PER_HOUR", 60)  # public verification checks per address
+ECOE_VERIFY_LIMIT_PER_HOUR = env_int(
+    "ECOE_VERIFY_LIMIT_PER_HOUR", 60
+)  # public verification checks per address
 MYNAPORTAL_CLIENT = env("MYNAPORTAL_CLIENT", "zairyu.applications.mynaportal.DemoMynaportal")
 CROSSCHECK_MISMATCH_LIMIT = env_int("CROSSCHECK_MISMATCH_LIMIT", 10)  # identity mismatches per user per hour
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
