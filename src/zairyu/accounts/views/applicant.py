@@ -319,10 +319,9 @@ def _too_many_message() -> str:
     return _("Too many failed sign-ins from your network. Wait 15 minutes and try again.")
 
 
-@sensitive_post_parameters()
-@require_http_methods(["GET", "POST"])
-def sign_in(request: HttpRequest) -> HttpResponse:
-    """ID and password: U4–U8, and U1–U3 following up after their card certificate expired."""
+def password_sign_in(request: HttpRequest, *, staff: bool, template: str, home: str) -> HttpResponse:
+    """ID and password (then the second factor), on the applicants' page or the officers' one.
+    Each page refuses the other side's accounts with the same answer as any other refusal."""
     form = forms.SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _refused_by_network(request):
@@ -335,20 +334,23 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                     card_id=None,
                     ip=_ip(request),
                 )
-                if user.kind == UserKind.OFFICER:
+                if (user.kind == UserKind.OFFICER) != staff:
                     raise services.SignInRefused("sign_in_refused", services.GENERIC_REFUSAL)
             except services.AccountError as exc:
                 _count_failure(request)
                 form.add_error(None, exc.message)
             else:
                 return finish_first_factor(
-                    request,
-                    user,
-                    method="password",
-                    next_url=_next_url(request, reverse("accounts:home")),
-                    staff=False,
+                    request, user, method="password", next_url=_next_url(request, reverse(home)), staff=staff
                 )
-    return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request, "")})
+    return render(request, template, {"form": form, "next": _next_url(request, "")})
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """ID and password: U4–U8, and U1–U3 following up after their card certificate expired."""
+    return password_sign_in(request, staff=False, template="accounts/sign_in.html", home="accounts:home")
 
 
 @sensitive_post_parameters()

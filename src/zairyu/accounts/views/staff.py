@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,15 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from zairyu.accounts import forms, services
 from zairyu.accounts.constants import OfficerRole, UserKind
 from zairyu.accounts.models import User
-from zairyu.accounts.views.applicant import (
-    _count_failure,
-    _ip,
-    _next_url,
-    _refused_by_network,
-    _too_many_message,
-    finish_first_factor,
-    otp,
-)
+from zairyu.accounts.views.applicant import _ip, otp, password_sign_in
 from zairyu.catalogue import get_catalogue
 
 
@@ -40,32 +31,7 @@ def officer_required(view):
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
-    form = forms.SignInForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if _refused_by_network(request):
-            form.add_error(None, _too_many_message())
-        else:
-            try:
-                user = services.sign_in_verify(
-                    auth_id=form.cleaned_data["auth_id"],
-                    password=form.cleaned_data["password"],
-                    card_id=None,
-                    ip=_ip(request),
-                )
-                if user.kind != UserKind.OFFICER:
-                    raise services.SignInRefused("sign_in_refused", services.GENERIC_REFUSAL)
-            except services.AccountError as exc:
-                _count_failure(request)
-                form.add_error(None, exc.message)
-            else:
-                return finish_first_factor(
-                    request,
-                    user,
-                    method="password",
-                    next_url=_next_url(request, reverse("staff:home")),
-                    staff=True,
-                )
-    return render(request, "accounts/staff_sign_in.html", {"form": form, "next": _next_url(request, "")})
+    return password_sign_in(request, staff=True, template="accounts/staff_sign_in.html", home="staff:home")
 
 
 def staff_otp(request: HttpRequest) -> HttpResponse:
