@@ -50,6 +50,9 @@ class Application(models.Model):
     copied_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    filed_via = models.ForeignKey(
+        "api.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="applications"
+    )  # the API client that created it for the filer, if any (its webhook hears of status changes)
 
     office = models.CharField(_("receiving office"), max_length=32, blank=True)
     provisional_number = models.CharField(_("provisional receipt number"), max_length=40, blank=True)

@@ -97,9 +97,13 @@ INSTALLED_APPS = [
     "zairyu.applications",
     "zairyu.review",
     "zairyu.bulk",
+    "ninja",
+    "oauth2_provider",
+    "zairyu.api",
 ]
 
 MIDDLEWARE = [
+    "zairyu.core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -194,6 +198,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "zairyu.review.tasks.postal_reminders_send",
         "schedule": 6 * 60 * 60.0,
     },
+    "api-webhooks-deliver": {"task": "zairyu.api.tasks.webhooks_deliver", "schedule": 30.0},
+    "api-housekeeping": {"task": "zairyu.api.tasks.api_housekeeping", "schedule": 6 * 60 * 60.0},
     "review-scorecard-months": {
         "task": "zairyu.review.tasks.scorecard_months_summarise",
         "schedule": 24 * 60 * 60.0,
@@ -357,3 +363,40 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", "zairyu-demo-2026")  # demo accounts only; 
 DEMO_PORT = os.environ.get("PORT", "8000")  # only printed in the demo banner
 HEALTHZ_BROKER_TIMEOUT = float(env("HEALTHZ_BROKER_TIMEOUT", "2") or 2)
 SITE_NAME = _("Zairyu online residence applications")
+
+# --- API (/api/v1/, OAuth 2.0 authorization code with PKCE; docs/api.md, ADR 0011) -------------
+API_SCOPES = {
+    "applications:read": _("See your applications and their status"),
+    "applications:write": _("Prepare applications for you: drafts, answers and attachments"),
+    "applications:submit": _("Submit applications for you and ask for changes after submission"),
+    "bulk": _("Upload bulk files for you and read their results"),
+}
+OAUTH2_PROVIDER = {
+    "SCOPES": {name: name for name in API_SCOPES},  # labels: API_SCOPES (translated)
+    "DEFAULT_SCOPES": ["applications:read"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("API_ACCESS_TOKEN_SECONDS", 15 * 60),  # short-lived
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 90 * 24 * 60 * 60,  # never beyond the user's authorisation
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["http", "https"],
+    "ALLOW_LOCALHOST_LOOPBACK": True,  # RFC 8252: native apps on 127.0.0.1 with any port
+    "OAUTH2_VALIDATOR_CLASS": "zairyu.api.oauth.ZairyuOAuth2Validator",
+    "CLIENT_SECRET_HASHER": "default",
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named, so migrations can refer to it
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+API_RATE_PER_CLIENT_PER_MINUTE = env_int("API_RATE_PER_CLIENT_PER_MINUTE", 6000)
+API_RATE_PER_USER_PER_MINUTE = env_int("API_RATE_PER_USER_PER_MINUTE", 600)
+API_RATE_ANONYMOUS_PER_MINUTE = env_int("API_RATE_ANONYMOUS_PER_MINUTE", 120)  # public operations, per address
+API_PAGE_SIZE_MAX = 100
+API_IDEMPOTENCY_HOURS = 24
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)  # http://127.0.0.1 receivers
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)  # doubles per attempt, at most 6 hours
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
+from zairyu.api.api import api
 from zairyu.core import views as core_views
 
 urlpatterns = [
@@ -19,6 +20,10 @@ urlpatterns = [
     path("applications/bulk/", include("zairyu.bulk.urls")),
     path("applications/", include("zairyu.applications.urls")),
     path("public/", include("zairyu.review.public_urls")),
+    path("api/v1/", api.urls),
+    path("api/clients/", include("zairyu.api.urls")),
+    path("staff/api-clients/", include("zairyu.api.staff_urls")),
+    path("oauth/", include("zairyu.api.oauth_urls")),
     path("admin/login/", RedirectView.as_view(pattern_name="staff:sign-in", query_string=True)),
     path("admin/", admin.site.urls),
 ]

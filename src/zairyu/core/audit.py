@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
 
 from zairyu.core.models import AuditEvent
+
+_via: ContextVar[dict[str, str] | None] = ContextVar("zairyu_audit_via", default=None)
+
+
+@contextmanager
+def audit_via(**identity: str) -> Iterator[None]:
+    """Everything audited inside this block also names ``identity`` (e.g. the API client acting for
+    the user), so the trail says which software did what for whom."""
+    token = _via.set(identity)
+    try:
+        yield
+    finally:
+        _via.reset(token)
+
+
+def audit_via_current() -> dict[str, str] | None:
+    return _via.get()
 
 
 def audit_record(
@@ -25,6 +45,9 @@ def audit_record(
         actor_kind = AuditEvent.ActorKind.SYSTEM if actor is None else AuditEvent.ActorKind.USER
         if actor is not None and getattr(actor, "is_staff", False):
             actor_kind = AuditEvent.ActorKind.OFFICER
+    via = _via.get()
+    if via:
+        details = {**(details or {}), "via": via}
     return AuditEvent.objects.create(
         action=action,
         actor=actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -31,3 +32,14 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class RequestContextMiddleware:
+    """Runs each request in a fresh copy of the context, so context variables set while handling it
+    (e.g. the API client named in audit records) never leak into the next request on this thread."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return contextvars.copy_context().run(self.get_response, request)

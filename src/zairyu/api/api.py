@@ -1,0 +1,186 @@
+"""The API instance (``/api/v1/``): routers, error handling, and the OpenAPI 3.1 document.
+
+The document is generated from the code (``/api/v1/openapi.json``, browsable at ``/api/v1/docs``);
+``docs/api/openapi.json`` is the committed copy that CI compares with it (``manage.py api_schema
+--check``), so a change to the API is always a visible change to its contract.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
+
+from zairyu.api.problems import PROBLEM_MEDIA_TYPE, ApiError, Problem, problem_response, validation_items
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+The application-data API of Zairyu: everything a user can do on screen — prepare, check, attach,
+submit and follow residence applications — for software that acts for the user (F-19), on the
+same services and checks as the web pages.
+
+* **Authorisation**: OAuth 2.0 authorization code with PKCE (S256). A vendor registers its client at
+  `/api/clients/register/`; an officer approves it; each user consents to scopes and a period and
+  can revoke it in their profile. Access tokens live 15 minutes; refresh tokens rotate.
+* **Errors** are RFC 9457 problem details (`application/problem+json`) in the language of
+  `Accept-Language` (`ja` or `en`): `errors[]` names each wrong value by JSON pointer (`pointer`)
+  or parameter name (`parameter`) with a code and what to do.
+* **Idempotency**: `POST /applications/{id}/submit` requires an `Idempotency-Key`; the same key
+  with the same body returns the first response again, with another body 422, while the first is
+  still running 409.
+* **Card signature**: foreign nationals and their family or legal representatives (U1–U3) sign
+  the canonical application data (`GET /applications/{id}/signing-data`) with the My Number Card
+  signing certificate; the submission carries the signature and certificate.
+* **Status callbacks**: a client may register a webhook (`PUT /client/webhook`, with its client
+  credentials); notifications are signed with HMAC-SHA256 (`Zairyu-Signature`).
+"""
+
+
+class ZairyuOpenAPISchema(OpenAPISchema):
+    def operation_security(self, operation) -> list[dict[str, Any]] | None:
+        if not operation.auth_callbacks:
+            return None
+        result = []
+        for auth in operation.auth_callbacks:
+            if hasattr(auth, "openapi_security_schema"):
+                name = auth.__class__.__name__
+                result.append({name: list(getattr(auth, "scopes", []))})
+                self.securitySchemes[name] = auth.openapi_security_schema
+        return result
+
+
+def _finish_document(document: dict[str, Any]) -> dict[str, Any]:
+    """Problem responses as ``application/problem+json``, and a ``default`` problem response on
+    every operation (any status not listed is a problem too)."""
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    if "Problem" not in schemas:
+        schemas.update(
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {})
+        )
+        schemas["Problem"] = {
+            k: v
+            for k, v in Problem.model_json_schema(ref_template="#/components/schemas/{model}").items()
+            if k != "$defs"
+        }
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                content = response.get("content")
+                if status.isdigit() and int(status) >= 400 and content and "application/json" in content:
+                    response["content"] = {PROBLEM_MEDIA_TYPE: content["application/json"]}
+            responses.setdefault(
+                "default",
+                {
+                    "description": "A problem (RFC 9457)",
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
+                },
+            )
+    return document
+
+
+class ZairyuAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        document = ZairyuOpenAPISchema(api=self, path_prefix=path_prefix)
+        _finish_document(document)
+        return document
+
+
+api = ZairyuAPI(
+    title="Zairyu application-data API",
+    version="1.0.0",
+    description=DESCRIPTION,
+    urls_namespace="api-v1",
+    servers=[{"url": "/", "description": "this server"}],
+)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return problem_response(request, exc.status, exc.code, exc.detail, errors=exc.errors, headers=exc.headers)
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem_response(
+        request, 401, "unauthenticated", headers={"WWW-Authenticate": 'Bearer realm="zairyu"'}
+    )
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    items = validation_items(list(exc.errors))
+    if any(item["code"] == "json_invalid" for item in items):
+        return problem_response(request, 400, "bad_request", errors=items)
+    return problem_response(request, 422, "validation", errors=items)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem_response(request, 404, "not_found")
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def _does_not_exist(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem_response(request, 404, "not_found")
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem_response(request, 403, "forbidden")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem_response(request, 413, "too_large")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    codes = {
+        400: "bad_request",
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+    }
+    status = exc.status_code
+    return problem_response(request, status, codes.get(status, "bad_request"), str(exc.message))
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    from zairyu.applications.services import ApplicationRefused
+
+    if isinstance(exc, ApplicationRefused):
+        from zairyu.api.problems import problem_items_from
+
+        return problem_response(request, 422, "refused", errors=problem_items_from(exc.problems))
+    logger.exception(
+        "API operation %s %s failed",
+        request.method,
+        request.resolver_match and request.resolver_match.url_name,
+    )
+    return problem_response(request, 500, "server_error")
+
+
+def _register_routers() -> None:
+    from zairyu.api.routers import applications, bulk, catalogue, client, public
+
+    api.add_router("/catalogue", catalogue.router, tags=["catalogue"])
+    api.add_router("/applications", applications.router, tags=["applications"])
+    api.add_router("/bulk", bulk.router, tags=["bulk"])
+    api.add_router("/public", public.router, tags=["public"])
+    api.add_router("/client", client.router, tags=["client"])
+
+
+_register_routers()

@@ -1,0 +1,7 @@
+"""API: catalogue."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()
