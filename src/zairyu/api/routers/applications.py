@@ -1,7 +1,893 @@
-"""API: applications."""
+"""API: the user's applications, from draft to submission and after (the same services as the web).
+
+Every operation reads applications through ``applications.access`` (a user's own, never another's:
+an ID that is not the user's is 404, not 403) and changes them only through
+``applications.services``; the API adds nothing to the rules, only the wire format.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+from typing import Any, Literal
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from zairyu.api.auth import OAuth2
+from zairyu.api.idempotency import idempotent
+from zairyu.api.problems import ApiError, pointer, problem_items_from
+from zairyu.applications import access, services
+from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
+from zairyu.applications.models import Application, ApplicationDocument
+from zairyu.core import clock
+from zairyu.core.net import client_ip
 
 router = Router()
+
+READ = OAuth2("applications:read")
+WRITE = OAuth2("applications:write")
+SUBMIT = OAuth2("applications:submit")
+
+SIGNING_DOMAIN = b"zairyu-application-signature-v1\n"
+CARD_SIGNATURE_KINDS = ("U1", "U2", "U3")
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+
+class DocumentOut(Schema):
+    id: int = Field(description="The attachment's ID within the application.")
+    role: str = Field(description="supporting, photo, organization_part or additional.")
+    document_type: str
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    added_at: dt.datetime
+
+
+class ApplicationSummary(Schema):
+    id: UUID = Field(description="The application's ID.")
+    state: str = Field(description="draft, submitted, under_review, awaiting_issue, complete, error_bulk, …")
+    state_label: str = Field(description="The state in the caller's language.")
+    procedure: str
+    add_ons: list[str]
+    status: str = Field(description="Status of residence (catalogue code).")
+    group: str
+    applicant_name: str
+    receipt_number: str
+    provisional_number: str
+    receipt_date: dt.date | None
+    office: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    draft_expires_at: dt.datetime | None
+    filed_via_this_client: bool = Field(description="Whether the calling software created it.")
+
+
+class ApplicationOut(ApplicationSummary):
+    user_category: str
+    answers: dict[str, Any] = Field(description="Answers by field ID (see GET /catalogue/forms/…).")
+    steps_done: list[str]
+    facts: dict[str, bool]
+    receipt_methods: dict[str, str]
+    fee_yen: int | None
+    documents: list[DocumentOut]
+
+
+class PageMeta(Schema):
+    page: int
+    page_size: int
+    total: int
+    pages: int
+
+
+class ApplicationPage(Schema):
+    items: list[ApplicationSummary]
+    meta: PageMeta
+
+
+class ApplicationStart(Schema):
+    procedure: str = Field(max_length=4, description="P1–P5 (P6, P7 only as add-ons).", examples=["P3"])
+    status: str = Field(max_length=80, description="Status of residence code.", examples=["student"])
+    add_ons: list[Literal["P6", "P7"]] = Field(default_factory=list, max_length=2)
+    card_number: str = Field(
+        default="", max_length=20, description="The applicant's residence card number (P2–P5)."
+    )
+    organization_corporate_number: str = Field(default="", max_length=20)
+    facts: dict[str, bool] = Field(
+        default_factory=dict, description="Answers to the matrix's conditions (see GET /catalogue/matrix)."
+    )
+
+
+class ApplicationCreate(ApplicationStart):
+    answers: dict[str, Any] = Field(default_factory=dict, description="Answers to save at once (optional).")
+
+
+class AnswersPatch(Schema):
+    answers: dict[str, Any] = Field(
+        description="Answers by field ID; a repeatable section is a list of rows."
+    )
+
+
+class ProblemOut(Schema):
+    code: str
+    severity: Literal["block", "warning"]
+    detail: str
+    pointer: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class SaveResult(Schema):
+    application: ApplicationOut
+    errors: list[ProblemOut] = Field(description="What is still wrong; saved anyway, like the web.")
+
+
+class StartCheck(Schema):
+    may_start: bool
+    problems: list[ProblemOut]
+
+
+class Readiness(Schema):
+    ready: bool = Field(description="True when nothing stops the submission.")
+    problems: list[ProblemOut]
+    card_signature_required: bool
+
+
+class ReceiptOptionsOut(Schema):
+    document: str = Field(description="What is received: card, coe, certificate, …")
+    methods: list[str]
+    default: str | None
+    chosen: str | None
+    changeable_after_submission: bool
+
+
+class ReceiptMethodIn(Schema):
+    method: str = Field(max_length=40)
+
+
+class SigningData(Schema):
+    algorithm: str = Field(description="The signature the card makes over `data`.")
+    data: str = Field(description="Base64 of the exact bytes to sign.")
+    sha256: str = Field(description="Hex SHA-256 of those bytes.")
+    canonical: dict[str, Any] = Field(description="What the bytes say, for display to the user.")
+
+
+class SubmitIn(Schema):
+    signature: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="Base64 signature by the card's signing certificate (U1–U3).",
+    )
+    certificate: str | None = Field(
+        default=None, max_length=8192, description="The card's signing certificate, PEM (U1–U3)."
+    )
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    action: str
+    from_state: str
+    to_state: str
+
+
+class RequestIn(Schema):
+    kind: Literal["withdrawal", "correction"]
+    message: str = Field(default="", max_length=2000)
+
+
+class RequestOut(Schema):
+    id: int
+    kind: str
+    state: str
+    created_at: dt.datetime
+
+
+class ListFilters(Schema):
+    state: str | None = Field(default=None, max_length=20)
+    procedure: str | None = Field(default=None, max_length=4)
+    status: str | None = Field(default=None, max_length=80)
+    receipt_number: str | None = Field(default=None, max_length=40)
+    filed_via_this_client: bool | None = None
+    updated_since: dt.datetime | None = None
+    page: int = Field(default=1, ge=1, le=100000)
+    page_size: int = Field(default=50, ge=1, le=100)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return client_ip(request) or None
+
+
+def _summary(application: Application, request: HttpRequest) -> dict[str, Any]:
+    client = getattr(request, "api_client", None)
+    return {
+        "id": application.public_id,
+        "state": application.state,
+        "state_label": str(ApplicationState(application.state).label),
+        "procedure": application.procedure,
+        "add_ons": list(application.add_ons),
+        "status": application.status,
+        "group": application.group,
+        "applicant_name": application.applicant_name,
+        "receipt_number": application.receipt_number,
+        "provisional_number": application.provisional_number,
+        "receipt_date": application.receipt_date,
+        "office": application.office,
+        "created_at": application.created_at,
+        "updated_at": application.updated_at,
+        "submitted_at": application.submitted_at,
+        "draft_expires_at": application.draft_expires_at,
+        "filed_via_this_client": client is not None and application.filed_via_id == client.pk,
+    }
+
+
+def _documents(application: Application) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a.pk,
+            "role": a.role,
+            "document_type": a.document_type,
+            "file_name": a.document.original_name,
+            "content_type": a.document.content_type,
+            "size": a.document.size,
+            "sha256": a.document.sha256,
+            "added_at": a.added_at,
+        }
+        for a in application.documents.select_related("document").filter(document__deleted_at__isnull=True)
+    ]
+
+
+def _detail(application: Application, request: HttpRequest) -> dict[str, Any]:
+    return {
+        **_summary(application, request),
+        "user_category": application.user_category,
+        "answers": application.answers,
+        "steps_done": list(application.steps_done),
+        "facts": dict(application.facts or {}),
+        "receipt_methods": dict(application.receipt_methods or {}),
+        "fee_yen": application.fee_yen,
+        "documents": _documents(application),
+    }
+
+
+def _problems_out(problems) -> list[dict[str, Any]]:
+    out = []
+    for p, item in zip(problems, problem_items_from(problems), strict=True):
+        data = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in dict(p.data or {}).items()}
+        out.append(
+            {
+                "code": p.code,
+                "severity": str(p.severity),
+                "detail": str(p.message),
+                "pointer": item.get("pointer"),
+                "data": json.loads(json.dumps(data, default=str)),
+            }
+        )
+    return out
+
+
+def _field_errors_out(form, errors) -> list[dict[str, Any]]:
+    out = []
+    for error in errors:
+        field_id = error.field_id
+        where: tuple[Any, ...] = ("answers", field_id)
+        if error.row is not None and form.has_field(field_id):
+            section = form.field(field_id).row_section
+            if section:
+                where = ("answers", section, error.row, field_id)
+        out.append(
+            {
+                "code": error.code,
+                "severity": "block",
+                "detail": str(error.message),
+                "pointer": pointer(*where),
+            }
+        )
+    return out
+
+
+def _mine(request: HttpRequest, application_id: UUID) -> Application:
+    return access.application_of(request.user, application_id)
+
+
+def _refused(exc: services.ApplicationRefused, status: int = 422) -> ApiError:
+    return ApiError(status, "refused", errors=problem_items_from(exc.problems))
+
+
+def _start(payload: ApplicationStart) -> services.Start:
+    return services.Start(
+        procedure=payload.procedure.strip().upper(),
+        status=payload.status.strip(),
+        add_ons=tuple(sorted(set(payload.add_ons))),
+        card_number=payload.card_number.strip().upper(),
+        organization_corporate_number=payload.organization_corporate_number.strip(),
+        facts=dict(payload.facts),
+    )
+
+
+def _may_file(request: HttpRequest) -> None:
+    if request.user.kind == "officer" or request.user.is_staff:
+        raise ApiError(403, "forbidden", _("Officers cannot file applications."))
+
+
+def _steps_for(form, keys) -> tuple[list[str], list[dict[str, Any]]]:
+    """The steps the given answer keys belong to, and an error for each key this form does not have."""
+    steps: list[str] = []
+    unknown = []
+    section_steps = {section.id: section.step for section in form.sections}
+    field_steps = {f.id: f.step for f in form.fields if f.row_section is None}
+    for key in keys:
+        step = field_steps.get(key) or section_steps.get(key)
+        if step is None:
+            unknown.append(
+                {
+                    "pointer": pointer("answers", key),
+                    "code": "unknown_field",
+                    "detail": _("This form has no such item; see GET /catalogue/forms/… for its items."),
+                }
+            )
+        elif step not in steps:
+            steps.append(step)
+    return [s for s in form.step_ids if s in steps], unknown
+
+
+def _save_answers(request: HttpRequest, application: Application, answers: dict[str, Any]) -> list[dict]:
+    """Save answers step by step in one transaction (each step as the web saves it). Returns errors."""
+    form = services.application_form(application)
+    steps, unknown = _steps_for(form, answers.keys())
+    if unknown:
+        raise ApiError(422, "validation", errors=unknown)
+    errors: list[dict[str, Any]] = []
+    with transaction.atomic():
+        for step in steps:
+            step_keys = {f.id for f in form.step(step).fields} | {s.id for s in form.step(step).sections}
+            result = services.application_save_step(
+                application=application,
+                user=request.user,
+                step=step,
+                answers={k: v for k, v in answers.items() if k in step_keys},
+                ip=_ip(request),
+            )
+            errors += _field_errors_out(form, result.errors)
+    return errors
+
+
+def _signature_bytes(application: Application) -> tuple[bytes, dict[str, Any]]:
+    """The canonical application data the card signs: what would be submitted, nothing else."""
+    documents = sorted(
+        application.documents.select_related("document")
+        .filter(document__deleted_at__isnull=True)
+        .values_list("role", "document_type", "document__sha256")
+    )
+    canonical = {
+        "application": str(application.public_id),
+        "procedure": application.procedure,
+        "add_ons": sorted(application.add_ons),
+        "status": application.status,
+        "answers": application.answers,
+        "receipt_methods": application.receipt_methods,
+        "documents": [{"role": r, "document_type": t, "sha256": s} for r, t, s in documents],
+    }
+    body = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return SIGNING_DOMAIN + body.encode("utf-8"), canonical
+
+
+def _check_card_signature(request: HttpRequest, application: Application, payload: SubmitIn) -> None:
+    """U1–U3: the card's signing certificate must have signed exactly this application's data."""
+    from zairyu.accounts.cards import MESSAGES, trust_store
+    from zairyu.jpki.verify import VerificationError, verify_signature
+
+    user = request.user
+    if user.kind not in CARD_SIGNATURE_KINDS:
+        return
+    if not payload.signature or not payload.certificate:
+        raise ApiError(
+            422,
+            "signature",
+            _(
+                "Sign the application data (GET …/signing-data) with your My Number Card and send the signature."
+            ),
+            errors=[
+                {"pointer": "/signature", "code": "missing", "detail": _("This is required.")},
+                {"pointer": "/certificate", "code": "missing", "detail": _("This is required.")},
+            ],
+        )
+    try:
+        signature = base64.b64decode(payload.signature, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(
+            422,
+            "signature",
+            errors=[{"pointer": "/signature", "code": "base64", "detail": _("Give base64 here.")}],
+        ) from None
+    data, _canonical = _signature_bytes(application)
+    try:
+        verified = verify_signature(
+            certificate_pem=payload.certificate,
+            signature=signature,
+            data=data,
+            purpose="signing",
+            trust=trust_store(),
+            at=clock.now(),
+        )
+    except VerificationError as exc:
+        raise ApiError(
+            422,
+            "signature",
+            errors=[
+                {
+                    "pointer": "/signature",
+                    "code": exc.code,
+                    "detail": MESSAGES.get(exc.code, MESSAGES["malformed"]),
+                }
+            ],
+        ) from None
+    if not user.card_id or verified.card_id != user.card_id:
+        raise ApiError(
+            422,
+            "signature",
+            errors=[
+                {
+                    "pointer": "/certificate",
+                    "code": "other_card",
+                    "detail": _("This is not the card registered to your account."),
+                }
+            ],
+        )
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+@router.get(
+    "",
+    response=ApplicationPage,
+    auth=READ,
+    operation_id="applications_list",
+    summary="The user's applications",
+    description="Newest first, filtered and paginated (at most 100 a page).",
+)
+def applications_list(request: HttpRequest, filters: Query[ListFilters]):
+    qs = access.applications_of(request.user)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.procedure:
+        qs = qs.filter(procedure=filters.procedure)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.receipt_number:
+        qs = qs.filter(receipt_number=filters.receipt_number.strip())
+    if filters.updated_since:
+        qs = qs.filter(updated_at__gte=filters.updated_since)
+    if filters.filed_via_this_client is not None:
+        mine = Q(filed_via=request.api_client)
+        qs = qs.filter(mine if filters.filed_via_this_client else ~mine | Q(filed_via__isnull=True))
+    total = qs.aggregate(n=Count("id"))["n"]
+    size = filters.page_size
+    start = (filters.page - 1) * size
+    items = list(qs.order_by("-created_at", "-id")[start : start + size])
+    return {
+        "items": [_summary(a, request) for a in items],
+        "meta": {
+            "page": filters.page,
+            "page_size": size,
+            "total": total,
+            "pages": (total + size - 1) // size,
+        },
+    }
+
+
+@router.post(
+    "/check",
+    response=StartCheck,
+    auth=READ,
+    operation_id="applications_check",
+    summary="May the user file this? (matrix, scope, timing, registry)",
+    description="Checks a planned filing exactly as starting a draft does, without creating anything.",
+)
+def applications_check(request: HttpRequest, payload: ApplicationStart):
+    _may_file(request)
+    problems, _resident, _organization = services.start_problems(
+        user=request.user, start=_start(payload), today=clock.today()
+    )
+    return {"may_start": not any(p.blocks for p in problems), "problems": _problems_out(problems)}
+
+
+@router.post(
+    "",
+    response={201: ApplicationOut},
+    auth=WRITE,
+    operation_id="applications_create",
+    summary="Start a draft",
+    description="Checks who may file what (the same as the web), creates a draft filled from the registry, "
+    "and saves `answers` if given.",
+)
+def applications_create(request: HttpRequest, payload: ApplicationCreate):
+    _may_file(request)
+    try:
+        with transaction.atomic():
+            application = services.application_create(
+                user=request.user, start=_start(payload), ip=_ip(request)
+            )
+            Application.objects.filter(pk=application.pk).update(filed_via=request.api_client)
+            application.filed_via = request.api_client
+            if payload.answers:
+                _save_answers(request, application, payload.answers)
+                application.refresh_from_db()
+    except services.ApplicationRefused as exc:
+        raise _refused(exc) from None
+    return Status(201, _detail(application, request))
+
+
+@router.get(
+    "/{application_id}",
+    response=ApplicationOut,
+    auth=READ,
+    operation_id="applications_get",
+    summary="One application",
+)
+def applications_get(request: HttpRequest, application_id: UUID):
+    return _detail(_mine(request, application_id), request)
+
+
+@router.patch(
+    "/{application_id}",
+    response=SaveResult,
+    auth=WRITE,
+    operation_id="applications_update",
+    summary="Save answers",
+    description="Saves the given answers like the web steps: always saved, even with errors, which are "
+    "returned with a JSON pointer each. Items the form does not have are refused (422) and nothing is saved.",
+)
+def applications_update(request: HttpRequest, application_id: UUID, payload: AnswersPatch):
+    application = _mine(request, application_id)
+    try:
+        errors = _save_answers(request, application, payload.answers)
+    except services.ApplicationRefused as exc:
+        raise _refused(exc, 409) from None
+    application.refresh_from_db()
+    return {"application": _detail(application, request), "errors": errors}
+
+
+@router.delete(
+    "/{application_id}",
+    response={204: None},
+    auth=WRITE,
+    operation_id="applications_delete",
+    summary="Delete a draft",
+    description="Only drafts (and rows in error from a bulk file) can be deleted; their files go with them.",
+)
+def applications_delete(request: HttpRequest, application_id: UUID):
+    application = _mine(request, application_id)
+    try:
+        services.application_delete_draft(application=application, user=request.user, ip=_ip(request))
+    except services.ApplicationRefused as exc:
+        raise _refused(exc, 409) from None
+    return Status(204, None)
+
+
+@router.post(
+    "/{application_id}/validate",
+    response=Readiness,
+    auth=READ,
+    operation_id="applications_validate",
+    summary="Check without submitting",
+    description="Everything that would stop the submission now: answers, documents, photo, receipt method.",
+)
+def applications_validate(request: HttpRequest, application_id: UUID):
+    application = _mine(request, application_id)
+    problems = services.application_problems(application, today=clock.today(), at_submission=True)
+    if application.state not in EDITABLE_STATES:
+        problems = []
+    return {
+        "ready": application.state in EDITABLE_STATES and not any(p.blocks for p in problems),
+        "problems": _problems_out(problems),
+        "card_signature_required": request.user.kind in CARD_SIGNATURE_KINDS,
+    }
+
+
+@router.post(
+    "/{application_id}/documents",
+    response={201: DocumentOut},
+    auth=WRITE,
+    operation_id="applications_attach",
+    summary="Attach a PDF or the face photo",
+    description="The same checks as the web (PDF: ≤ 10 MB, no encryption or active content; photo: JPEG, "
+    "≤ 50 KB, 4:3, taken within 6 months). A new photo replaces the old one.",
+)
+def applications_attach(
+    request: HttpRequest,
+    application_id: UUID,
+    file: File[UploadedFile],
+    role: Form[Literal["supporting", "photo", "organization_part"]],
+    document_type: Form[str] = "",
+    taken_within_6_months: Form[bool] = False,
+):
+    from zairyu.documents.errors import DocumentRejected
+
+    application = _mine(request, application_id)
+    if role == DocumentRole.PHOTO:
+        if not taken_within_6_months:
+            raise ApiError(
+                422,
+                "validation",
+                errors=[
+                    {
+                        "parameter": "taken_within_6_months",
+                        "code": "required",
+                        "detail": _("Confirm that the photo was taken within the last 6 months."),
+                    }
+                ],
+            )
+        document_type = "face_photo"
+    elif role == DocumentRole.ORGANIZATION_PART:
+        document_type = "organization_part"
+    else:
+        from zairyu.applications.forms import document_type_choices
+
+        allowed = {code for code, _label in document_type_choices()}
+        if document_type not in allowed:
+            raise ApiError(
+                422,
+                "validation",
+                errors=[
+                    {
+                        "parameter": "document_type",
+                        "code": "choice",
+                        "detail": _("Choose one of the kinds of document listed in the catalogue."),
+                    }
+                ],
+            )
+    try:
+        attached = services.application_attach(
+            application=application,
+            user=request.user,
+            upload=file,
+            role=role,
+            document_type=document_type,
+            taken_within_6_months=taken_within_6_months,
+            ip=_ip(request),
+        )
+    except DocumentRejected as rejected:
+        raise ApiError(
+            422,
+            "validation",
+            errors=[{"parameter": "file", "code": rejected.code, "detail": rejected.message}],
+        ) from None
+    except services.ApplicationRefused as exc:
+        raise _refused(exc, 409) from None
+    return Status(201, next(d for d in _documents(application) if d["id"] == attached.pk))
+
+
+@router.delete(
+    "/{application_id}/documents/{document_id}",
+    response={204: None},
+    auth=WRITE,
+    operation_id="applications_detach",
+    summary="Remove an attachment from a draft",
+)
+def applications_detach(request: HttpRequest, application_id: UUID, document_id: int):
+    application = _mine(request, application_id)
+    if not ApplicationDocument.objects.filter(application=application, pk=document_id).exists():
+        raise ApiError(404, "not_found")
+    try:
+        services.application_detach(
+            application=application, user=request.user, attachment_id=document_id, ip=_ip(request)
+        )
+    except services.ApplicationRefused as exc:
+        raise _refused(exc, 409) from None
+    return Status(204, None)
+
+
+@router.get(
+    "/{application_id}/receipt-method",
+    response=ReceiptOptionsOut,
+    auth=READ,
+    operation_id="applications_receipt_options",
+    summary="How the card or certificate can be received",
+)
+def applications_receipt_options(request: HttpRequest, application_id: UUID):
+    from zairyu.applications.rules.receipt import changeable_after_submission
+
+    application = _mine(request, application_id)
+    options, _doc = services.application_receipt_options(application)
+    return {
+        "document": options.document,
+        "methods": list(options.choices),
+        "default": options.default,
+        "chosen": application.receipt_methods.get(options.document),
+        "changeable_after_submission": changeable_after_submission(options.document),
+    }
+
+
+@router.put(
+    "/{application_id}/receipt-method",
+    response=ApplicationOut,
+    auth=WRITE,
+    operation_id="applications_set_receipt_method",
+    summary="Choose (draft) or change (after submission) how the result is received",
+    description="Before submission this needs `applications:write`; after it, `applications:submit` too "
+    "(the change is a request about a filed application).",
+)
+def applications_set_receipt_method(request: HttpRequest, application_id: UUID, payload: ReceiptMethodIn):
+    application = _mine(request, application_id)
+    try:
+        if application.state in EDITABLE_STATES:
+            services.application_set_receipt_method(
+                application=application, user=request.user, method=payload.method, ip=_ip(request)
+            )
+        else:
+            if "applications:submit" not in request.api_scopes:
+                raise ApiError(403, "insufficient_scope", "applications:submit")
+            services.application_change_receipt_method(
+                application=application, user=request.user, method=payload.method, ip=_ip(request)
+            )
+    except services.ApplicationRefused as exc:
+        items = problem_items_from(exc.problems)
+        for item in items:
+            item["pointer"] = "/method"
+        raise ApiError(422, "refused", errors=items) from None
+    application.refresh_from_db()
+    return _detail(application, request)
+
+
+@router.get(
+    "/{application_id}/signing-data",
+    response=SigningData,
+    auth=READ,
+    operation_id="applications_signing_data",
+    summary="The bytes a foreign national's card signs to submit",
+    description="U1–U3 sign these bytes with the My Number Card's signing certificate (RSASSA-PKCS1-v1_5 "
+    "with SHA-256) and send the signature and certificate with the submission. Any change to the "
+    "answers, documents or receipt method changes the bytes.",
+)
+def applications_signing_data(request: HttpRequest, application_id: UUID):
+    application = _mine(request, application_id)
+    data, canonical = _signature_bytes(application)
+    return {
+        "algorithm": "RSASSA-PKCS1-v1_5-SHA256",
+        "data": base64.b64encode(data).decode("ascii"),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "canonical": canonical,
+    }
+
+
+@router.post(
+    "/{application_id}/submit",
+    response={200: ApplicationOut},
+    auth=SUBMIT,
+    operation_id="applications_submit",
+    summary="Submit (idempotent)",
+    description="Requires the `Idempotency-Key` header (1–255 visible ASCII characters). Repeating a "
+    "request with the same key and body returns the first response (header `Idempotent-Replayed: true`); "
+    "the same key with another body is refused (422); while the first is still running, 409. U1–U3 "
+    "must send the card signature over GET …/signing-data.",
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+                "description": "A unique key per intended submission, e.g. a UUID.",
+            }
+        ]
+    },
+)
+def applications_submit(request: HttpRequest, application_id: UUID, payload: SubmitIn):
+    application = _mine(request, application_id)
+
+    def run() -> HttpResponse:
+        try:
+            with transaction.atomic():
+                locked = Application.objects.select_for_update().get(pk=application.pk)
+                if locked.state in EDITABLE_STATES:
+                    _check_card_signature(request, locked, payload)
+                submitted = services.application_submit(
+                    application_id=locked.pk,
+                    user=request.user,
+                    submission_key=request.headers.get("Idempotency-Key", "")[:64],
+                    ip=_ip(request),
+                )
+        except services.ApplicationRefused as exc:
+            raise _refused(exc) from None
+        body = ApplicationOut.model_validate(_detail(submitted, request)).model_dump(mode="json")
+        return HttpResponse(json.dumps(body, ensure_ascii=False), status=200, content_type="application/json")
+
+    return idempotent(request, operation="applications_submit", run=run)
+
+
+@router.get(
+    "/{application_id}/events",
+    response=list[EventOut],
+    auth=READ,
+    operation_id="applications_events",
+    summary="The application's history",
+)
+def applications_events(request: HttpRequest, application_id: UUID):
+    application = _mine(request, application_id)
+    return list(application.events.order_by("at", "id").values("at", "action", "from_state", "to_state"))
+
+
+@router.post(
+    "/{application_id}/requests",
+    response={201: RequestOut},
+    auth=SUBMIT,
+    operation_id="applications_request",
+    summary="Ask the bureau to withdraw or correct a submitted application",
+)
+def applications_request(request: HttpRequest, application_id: UUID, payload: RequestIn):
+    application = _mine(request, application_id)
+    try:
+        created = services.application_request(
+            application=application,
+            user=request.user,
+            kind=payload.kind,
+            message=payload.message,
+            ip=_ip(request),
+        )
+    except services.ApplicationRefused as exc:
+        raise _refused(exc, 409) from None
+    return Status(
+        201,
+        {"id": created.pk, "kind": created.kind, "state": created.state, "created_at": created.created_at},
+    )
+
+
+@router.post(
+    "/{application_id}/additional-documents",
+    response={201: DocumentOut},
+    auth=SUBMIT,
+    operation_id="applications_add_documents",
+    summary="Add a document to a submitted application",
+    description="For a submitted application (or one under review), e.g. at the bureau's request; "
+    "`declared` confirms the declaration shown on the web page.",
+)
+def applications_add_documents(
+    request: HttpRequest,
+    application_id: UUID,
+    file: File[UploadedFile],
+    document_type: Form[str],
+    declared: Form[bool] = False,
+):
+    from zairyu.documents.errors import DocumentRejected
+
+    application = _mine(request, application_id)
+    try:
+        attached = services.application_add_documents(
+            application=application,
+            user=request.user,
+            upload=file,
+            document_type=document_type[:64],
+            declared=declared,
+            ip=_ip(request),
+        )
+    except DocumentRejected as rejected:
+        raise ApiError(
+            422,
+            "validation",
+            errors=[{"parameter": "file", "code": rejected.code, "detail": rejected.message}],
+        ) from None
+    except services.ApplicationRefused as exc:
+        items = problem_items_from(exc.problems)
+        for item in items:
+            if item.get("pointer") == "/answers/declared":
+                item.pop("pointer")
+                item["parameter"] = "declared"
+        raise ApiError(
+            422 if any(i.get("parameter") for i in items) else 409, "refused", errors=items
+        ) from None
+    return Status(201, next(d for d in _documents(application) if d["id"] == attached.pk))

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from zairyu.accounts.tests.conftest import ca_dir, jpki  # noqa: F401  (card fixtures)
 from zairyu.api import services
 
 ALL_SCOPES = ["applications:read", "applications:write", "applications:submit", "bulk"]
