@@ -74,7 +74,7 @@ def _finish_document(document: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             for status, response in responses.items():
                 content = response.get("content")
-                if status.isdigit() and int(status) >= 400 and content and "application/json" in content:
+                if str(status).isdigit() and int(status) >= 400 and content and "application/json" in content:
                     response["content"] = {PROBLEM_MEDIA_TYPE: content["application/json"]}
             responses.setdefault(
                 "default",
