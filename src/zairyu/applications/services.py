@@ -193,7 +193,7 @@ def application_create(
     if copy_from is not None and copy_from.filer_id == user.pk:
         answers = dict(copy_from.answers)
     if resident is not None:
-        answers = {**_answers_from_registry(resident), **answers}
+        answers = {**answers_from_registry(resident), **answers}
         answers["card_number"] = resident.card_number
     application = Application.objects.create(
         filer=user,
@@ -221,8 +221,9 @@ def application_create(
     return application
 
 
-def _answers_from_registry(resident) -> dict[str, Any]:
-    """What the registry already knows fills the form (the user checks it; the cross-check compares)."""
+def answers_from_registry(resident) -> dict[str, Any]:
+    """What the registry already knows fills the form (the user checks it; the cross-check compares).
+    Public: the bulk path pre-fills its rows with it as ``application_create`` does."""
     return {
         "nationality": resident.nationality,
         "roman_name": resident.roman_name,
@@ -236,6 +237,9 @@ def _answers_from_registry(resident) -> dict[str, Any]:
         "current_period_of_stay": resident.period_of_stay,
         "current_period_expiry": resident.stay_expires_on.isoformat() if resident.stay_expires_on else "",
     }
+
+
+_answers_from_registry = answers_from_registry  # the former private name, for existing callers
 
 
 def duplicate_drafts(*, user: User, application: Application) -> list[Application]:
@@ -887,3 +891,24 @@ def application_fetch_tax_data(
         details={"fiscal_year": fiscal_year},
     )
     return record
+
+
+@transaction.atomic
+def application_delete_draft(*, application: Application, user: User, ip: str | None = None) -> None:
+    """Delete a draft (or a row in error from a bulk file) with its files. Submitted applications
+    are never deleted: ask for a withdrawal instead."""
+    from zairyu.documents.services import document_delete
+
+    application = _locked_editable(application.pk, user)
+    for attachment in application.documents.select_related("document"):
+        document = attachment.document
+        attachment.delete()
+        document_delete(document=document, actor=user, ip=ip)
+    audit_record(
+        action="applications.draft_deleted",
+        actor=user,
+        target=application,
+        ip=ip,
+        details={"procedure": application.procedure},
+    )
+    application.delete()
