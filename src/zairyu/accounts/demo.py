@@ -189,7 +189,12 @@ def accounts_load_demo() -> list[DemoLine]:
                     card_id=card.card_id,
                     valid_until=card.certificate("auth").not_valid_after_utc.astimezone(clock.JST).date(),
                 )
-            lines.append(DemoLine("Foreign national (U1)", f"ID DEMORESID001, card {path}"))
+            lines.append(
+                DemoLine(
+                    "Foreign national (U1)",
+                    f"ID DEMORESID001, card {path}, residence card {resident.card_number} ({resident.status})",
+                )
+            )
         else:
             lines.append(DemoLine("Card to register with", str(path)))
     lines.append(DemoLine("Card PINs", f"signing {SIGNING_PIN}, user authentication {AUTH_PIN}"))

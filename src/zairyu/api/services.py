@@ -180,3 +180,57 @@ def access_token_issue(*, user, client: ApiClient, scopes: list[str], seconds: i
         + dt.timedelta(seconds=seconds or settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]),
     )
     return token
+
+
+# --- Officers' decisions and users' revocations from the web pages -------------------------------
+
+CLIENT_ACTIONS: dict[str, frozenset[str]] = {
+    # action → the states it may be taken from
+    "approve": frozenset({ApiClient.State.PENDING, ApiClient.State.SUSPENDED, ApiClient.State.REJECTED}),
+    "reject": frozenset({ApiClient.State.PENDING, ApiClient.State.SUSPENDED}),
+    "suspend": frozenset({ApiClient.State.APPROVED}),
+}
+
+
+class ClientDecisionRefused(Exception):
+    """The action does not fit the client's current state (e.g. two officers decided at once)."""
+
+
+def client_may_decide(officer) -> bool:
+    """Only administrators approve, reject or suspend clients; other officers may look."""
+    from zairyu.accounts.constants import OfficerRole, UserKind
+
+    return bool(
+        officer.is_authenticated
+        and officer.kind == UserKind.OFFICER
+        and officer.role == OfficerRole.ADMINISTRATOR
+    )
+
+
+@transaction.atomic
+def client_decision_take(
+    *, client: ApiClient, officer, action: str, note: str = "", ip: str | None = None
+) -> ApiClient:
+    """An administrator approves, rejects or suspends a client, if its current state allows it."""
+    from django.core.exceptions import PermissionDenied
+
+    if not client_may_decide(officer):
+        raise PermissionDenied("only administrators decide on API clients")
+    if action not in CLIENT_ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+    if locked.state not in CLIENT_ACTIONS[action]:
+        raise ClientDecisionRefused(locked.state)
+    return client_decide(client=locked, officer=officer, approve=action == "approve", note=note, ip=ip)
+
+
+def authorisation_of(*, user, authorisation_id: int) -> Authorisation:
+    """One of the user's own active authorisations (another user's is DoesNotExist, like none)."""
+    return authorisations_of(user).get(pk=authorisation_id)
+
+
+def authorisation_revoke_by_id(*, user, authorisation_id: int, ip: str | None = None) -> ApiClient:
+    """The user revokes one of their authorisations, named by its id on the profile page."""
+    authorisation = authorisation_of(user=user, authorisation_id=authorisation_id)
+    authorisation_revoke(user=user, client=authorisation.client, ip=ip)
+    return authorisation.client

@@ -14,6 +14,7 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("Demo data is never loaded in production (ZAIRYU_ENV=production).")
         from zairyu.accounts.demo import DemoLine, accounts_load_demo
+        from zairyu.api.demo import load_api_demo
         from zairyu.bulk.demo import bulk_load_demo
         from zairyu.organizations.demo import organizations_load_demo
         from zairyu.review.demo import review_load_demo
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         lines += [DemoLine(label, text) for label, text in organizations_load_demo()]
         lines += [DemoLine(label, text) for label, text in bulk_load_demo()]
         lines += [DemoLine(label, text) for label, text in review_load_demo()]
+        lines += [DemoLine(label, text) for label, text in load_api_demo()]
         port = settings.DEMO_PORT
         base = f"http://127.0.0.1:{port}"
         out = [
@@ -35,6 +37,7 @@ class Command(BaseCommand):
             f"  Officers:          {base}/staff/sign-in/",
             f"  Usage application: {base}/organizations/apply/",
             f"  Bulk applications: {base}/applications/bulk/",
+            f"  API docs:          {base}/api/v1/docs  (clients: {base}/api/clients/register/)",
             f"  Health:            {base}/healthz",
             f"  E-mails sent:      {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP server')} (and the outbox in the admin)",
             "",
