@@ -25,6 +25,7 @@ from ninja.files import UploadedFile
 from zairyu.api.auth import OAuth2
 from zairyu.api.idempotency import idempotent
 from zairyu.api.problems import ApiError, pointer, problem_items_from
+from zairyu.api.schemas_common import PageMeta
 from zairyu.applications import access, services
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
 from zairyu.applications.models import Application, ApplicationDocument
@@ -83,13 +84,6 @@ class ApplicationOut(ApplicationSummary):
     receipt_methods: dict[str, str]
     fee_yen: int | None
     documents: list[DocumentOut]
-
-
-class PageMeta(Schema):
-    page: int
-    page_size: int
-    total: int
-    pages: int
 
 
 class ApplicationPage(Schema):

@@ -1,0 +1,82 @@
+"""Schemas shared by the API's routers: the pagination envelope, and a strict date.
+
+A list operation takes ``page`` (from 1) and ``page_size`` and answers ``{"items": [...], "meta":
+{page, page_size, total, pages}}``; each list declares its own ``Page`` subclass so that the
+OpenAPI document names the item type (``class BulkImportPage(Page[BulkImportSummary])``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Annotated, Any, Generic, TypeVar
+
+from django.db.models import QuerySet
+from ninja import Field, Schema
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
+
+from zairyu.api.problems import ApiError
+
+T = TypeVar("T")
+
+PAGE_SIZE_DEFAULT = 25
+
+
+class PageMeta(Schema):
+    """Where this page is in the list."""
+
+    page: int = Field(..., description="This page's number, from 1.")
+    page_size: int = Field(..., description="At most this many items per page.")
+    total: int = Field(..., description="How many items the whole list has.")
+    pages: int = Field(..., description="How many pages the whole list has (0 if it is empty).")
+
+
+class Page(Schema, Generic[T]):
+    """One page of a list."""
+
+    items: list[T] = Field(..., description="The items of this page, in the list's order.")
+    meta: PageMeta = Field(..., description="Where this page is in the list.")
+
+
+def paginate(queryset: QuerySet | list[Any], page: int = 1, page_size: int = PAGE_SIZE_DEFAULT):
+    """``(items, meta)`` for one page of ``queryset`` (ordered by the caller). A page past the end
+    is empty; ``page < 1`` or a ``page_size`` outside 1..``settings.API_PAGE_SIZE_MAX`` is a 422
+    problem naming the parameter."""
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    page_size_max = settings.API_PAGE_SIZE_MAX
+    errors = []
+    if page < 1:
+        errors.append({"parameter": "page", "code": "greater_than_equal", "detail": _("Pages start at 1.")})
+    if page_size < 1 or page_size > page_size_max:
+        errors.append(
+            {
+                "parameter": "page_size",
+                "code": "page_size",
+                "detail": _("Give a page size from 1 to %(max)d.") % {"max": page_size_max},
+            }
+        )
+    if errors:
+        raise ApiError(422, "validation", errors=errors)
+    total = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
+    start = (page - 1) * page_size
+    items = list(queryset[start : start + page_size])
+    meta = PageMeta(page=page, page_size=page_size, total=total, pages=math.ceil(total / page_size))
+    return items, meta
+
+
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE_RE.fullmatch(value)):
+        return value
+    raise PydanticCustomError("date_parsing", "Input should be a date as YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+"""A date given as ``YYYY-MM-DD`` and nothing else: pydantic alone would also take a number (as a
+Unix time), which the OpenAPI document (``format: date``) does not allow."""
