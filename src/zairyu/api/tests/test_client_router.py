@@ -92,8 +92,10 @@ def test_wrong_missing_or_unusable_credentials_are_a_401_problem():
     registered = make_client()
     _assert_unauthenticated(BasicCaller(registered.client_id, "not-the-secret").get(""))
     _assert_unauthenticated(BasicCaller("no-such-client", registered.client_secret).get(""))
-    _assert_unauthenticated(Client().get("/api/v1/client", headers={"Authorization": "Basic !!!"}))
-    _assert_unauthenticated(Client().get("/api/v1/client"))
+    _assert_unauthenticated(
+        Client().get("/api/v1/client", headers={"Authorization": "Basic !!!", "Accept-Language": "en"})
+    )
+    _assert_unauthenticated(Client().get("/api/v1/client", headers={"Accept-Language": "en"}))
 
     # A user's bearer token is not the client's own credential.
     from zairyu.review.tests.factories import filer
@@ -101,7 +103,9 @@ def test_wrong_missing_or_unusable_credentials_are_a_401_problem():
     user = filer()
     authorisation_grant(user=user, client=registered.client, scopes=["applications:read"], days=30)
     token = access_token_issue(user=user, client=registered.client, scopes=["applications:read"])
-    _assert_unauthenticated(Client().get("/api/v1/client", headers={"Authorization": f"Bearer {token}"}))
+    _assert_unauthenticated(
+        Client().get("/api/v1/client", headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+    )
 
     # Not yet approved, or suspended: the right secret is not enough.
     pending = make_client("Pending tool", approved=False)
