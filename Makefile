@@ -6,7 +6,7 @@ PORT   ?= 8000
 TEST_WORKERS ?= auto
 export PORT
 
-.PHONY: install run test test-postgres bench lint format messages check-deploy clean
+.PHONY: install run test test-postgres bench lint format messages check-deploy clean api-schema api-contract
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ test: install
 ## make bench: run benchmarks/, one figure a line as `name: value unit`
 bench: install
 	$(PY) benchmarks/run.py
+
+## make api-schema: regenerate docs/api/openapi.json from the code (commit it with the API change)
+api-schema: install
+	$(PY) manage.py api_schema --write
+
+## make api-contract: Schemathesis against every API operation on gunicorn with PostgreSQL (as .ci/run)
+api-contract: install
+	$(PY) scripts/api_contract.py
 
 lint: install
 	$(PY) -m ruff check .

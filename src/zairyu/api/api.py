@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
+from django.core.exceptions import BadRequest, ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
@@ -144,6 +146,16 @@ def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem_response(request, 413, "too_large")
 
 
+@api.exception_handler(MultiPartParserError)
+def _multipart_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem_response(request, 400, "bad_request", _("The multipart body could not be read."))
+
+
+@api.exception_handler(BadRequest)
+def _bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem_response(request, 400, "bad_request")
+
+
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     codes = {
@@ -161,6 +173,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     from zairyu.applications.services import ApplicationRefused
 
+    if isinstance(exc, MultiPartParserError | BadRequest):
+        return problem_response(request, 400, "bad_request")
     if isinstance(exc, ApplicationRefused):
         from zairyu.api.problems import problem_items_from
 
@@ -184,3 +198,8 @@ def _register_routers() -> None:
 
 
 _register_routers()
+
+
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other address under /api/v1/: a problem, not the site's HTML page."""
+    return problem_response(request, 404, "not_found")

@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
 from zairyu.api.api import api
+from zairyu.api.api import not_found as api_not_found
 from zairyu.core import views as core_views
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("applications/", include("zairyu.applications.urls")),
     path("public/", include("zairyu.review.public_urls")),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", api_not_found),
     path("api/clients/", include("zairyu.api.urls")),
     path("staff/api-clients/", include("zairyu.api.staff_urls")),
     path("oauth/", include("zairyu.api.oauth_urls")),

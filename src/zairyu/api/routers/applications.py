@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import StrictBool
 
 from zairyu.api.auth import OAuth2
 from zairyu.api.idempotency import idempotent
@@ -39,6 +40,7 @@ WRITE = OAuth2("applications:write")
 SUBMIT = OAuth2("applications:submit")
 
 SIGNING_DOMAIN = b"zairyu-application-signature-v1\n"
+DOCUMENT_TYPE_PATTERN = r"^([a-z][a-z0-9_]{0,63})?$"
 CARD_SIGNATURE_KINDS = ("U1", "U2", "U3")
 
 
@@ -99,7 +101,7 @@ class ApplicationStart(Schema):
         default="", max_length=20, description="The applicant's residence card number (P2–P5)."
     )
     organization_corporate_number: str = Field(default="", max_length=20)
-    facts: dict[str, bool] = Field(
+    facts: dict[str, StrictBool] = Field(
         default_factory=dict, description="Answers to the matrix's conditions (see GET /catalogue/matrix)."
     )
 
@@ -193,7 +195,12 @@ class ListFilters(Schema):
     status: str | None = Field(default=None, max_length=80)
     receipt_number: str | None = Field(default=None, max_length=40)
     filed_via_this_client: bool | None = None
-    updated_since: dt.datetime | None = None
+    updated_since: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$",
+        json_schema_extra={"format": "date-time"},
+        description="Only applications changed at or after this instant (RFC 3339, with a time zone).",
+    )
     page: int = Field(default=1, ge=1, le=100000)
     page_size: int = Field(default=50, ge=1, le=100)
 
@@ -291,6 +298,23 @@ def _field_errors_out(form, errors) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _known_document_type(document_type: str) -> None:
+    from zairyu.applications.forms import document_type_choices
+
+    if document_type not in {code for code, _label in document_type_choices()}:
+        raise ApiError(
+            422,
+            "validation",
+            errors=[
+                {
+                    "parameter": "document_type",
+                    "code": "choice",
+                    "detail": _("Choose one of the kinds of document listed in the catalogue."),
+                }
+            ],
+        )
 
 
 def _mine(request: HttpRequest, application_id: UUID) -> Application:
@@ -465,7 +489,21 @@ def applications_list(request: HttpRequest, filters: Query[ListFilters]):
     if filters.receipt_number:
         qs = qs.filter(receipt_number=filters.receipt_number.strip())
     if filters.updated_since:
-        qs = qs.filter(updated_at__gte=filters.updated_since)
+        try:
+            since = dt.datetime.fromisoformat(filters.updated_since.replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError(
+                422,
+                "validation",
+                errors=[
+                    {
+                        "parameter": "updated_since",
+                        "code": "datetime",
+                        "detail": _("Give a date and time as 2026-04-01T09:00:00+09:00."),
+                    }
+                ],
+            ) from None
+        qs = qs.filter(updated_at__gte=since)
     if filters.filed_via_this_client is not None:
         mine = Q(filed_via=request.api_client)
         qs = qs.filter(mine if filters.filed_via_this_client else ~mine | Q(filed_via__isnull=True))
@@ -607,7 +645,7 @@ def applications_attach(
     application_id: UUID,
     file: File[UploadedFile],
     role: Form[Literal["supporting", "photo", "organization_part"]],
-    document_type: Form[str] = "",
+    document_type: str = Form("", pattern=DOCUMENT_TYPE_PATTERN, max_length=64),
     taken_within_6_months: Form[bool] = False,
 ):
     from zairyu.documents.errors import DocumentRejected
@@ -630,21 +668,7 @@ def applications_attach(
     elif role == DocumentRole.ORGANIZATION_PART:
         document_type = "organization_part"
     else:
-        from zairyu.applications.forms import document_type_choices
-
-        allowed = {code for code, _label in document_type_choices()}
-        if document_type not in allowed:
-            raise ApiError(
-                422,
-                "validation",
-                errors=[
-                    {
-                        "parameter": "document_type",
-                        "code": "choice",
-                        "detail": _("Choose one of the kinds of document listed in the catalogue."),
-                    }
-                ],
-            )
+        _known_document_type(document_type)
     try:
         attached = services.application_attach(
             application=application,
@@ -854,12 +878,13 @@ def applications_add_documents(
     request: HttpRequest,
     application_id: UUID,
     file: File[UploadedFile],
-    document_type: Form[str],
+    document_type: str = Form(..., pattern=r"^[a-z][a-z0-9_]{0,63}$", max_length=64),
     declared: Form[bool] = False,
 ):
     from zairyu.documents.errors import DocumentRejected
 
     application = _mine(request, application_id)
+    _known_document_type(document_type)
     try:
         attached = services.application_add_documents(
             application=application,

@@ -403,3 +403,24 @@ def test_concurrent_submissions_with_one_key_submit_once(postgres_only, scrivene
     assert results.count(200) >= 1
     application = Application.objects.get(public_id=application_id)
     assert application.state == "submitted" and application.receipt_number
+
+
+def test_a_broken_multipart_body_or_an_unknown_address_is_a_problem(scrivener, engineer):
+    api = api_caller(scrivener)
+    application_id = api.post(BASE, _start_body(engineer)).json()["id"]
+    broken = api.http.post(
+        f"{BASE}/{application_id}/documents",
+        b"--x\r\n",
+        content_type="multipart/form-data",
+        headers=api._headers(None),
+    )
+    assert broken.status_code == 400 and broken["Content-Type"] == "application/problem+json"
+    unknown = api.get("/api/v1/no/such/operation")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+    numeric_date = api.get(BASE, {"updated_since": "0.5"})
+    assert (
+        numeric_date.status_code == 422 and numeric_date.json()["errors"][0]["parameter"] == "updated_since"
+    )
+    assert api.get(BASE, {"updated_since": "2026-01-01T00:00:00+09:00"}).status_code == 200
+    number_fact = api.post(f"{BASE}/check", _start_body(engineer, facts={"x": 0}))
+    assert number_fact.status_code == 422 and number_fact.json()["errors"][0]["pointer"] == "/facts/x"
