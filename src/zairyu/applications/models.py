@@ -75,6 +75,7 @@ class Application(models.Model):
         ]
         indexes = [
             models.Index(fields=["filer", "state"]),
+            models.Index(fields=["filer", "-created_at", "-id"], name="application_filer_newest"),
             models.Index(fields=["office", "state", "submitted_at"]),
         ]
 

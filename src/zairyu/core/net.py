@@ -43,12 +43,18 @@ def client_ip(request: HttpRequest) -> str:
 def throttle_hit(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
     """Count one event; True while the count within the window stays within ``limit``."""
     cache_key = f"throttle:{scope}:{key}"
-    cache.add(cache_key, 0, timeout=window_seconds)
+    redis_cache = getattr(cache, "_cache", None)
+    if hasattr(redis_cache, "get_client"):  # Redis: one round trip (INCR, and EXPIRE when new)
+        raw_key = cache.make_and_validate_key(cache_key)
+        pipeline = redis_cache.get_client(raw_key, write=True).pipeline()
+        pipeline.incr(raw_key)
+        pipeline.expire(raw_key, window_seconds, nx=True)
+        count, _expiry = pipeline.execute()
+        return int(count) <= limit
     try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window_seconds)
-        count = 1
+        count = cache.incr(cache_key)  # one round trip while the window is open
+    except ValueError:  # no window yet (or it just expired): open one
+        count = 1 if cache.add(cache_key, 1, timeout=window_seconds) else cache.incr(cache_key)
     return count <= limit
 
 

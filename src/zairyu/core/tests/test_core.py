@@ -50,3 +50,24 @@ def test_every_response_carries_the_security_headers(client):
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_throttle_counts_within_a_window_on_redis(redis_url, settings):
+    import uuid
+
+    from django.core.cache import cache
+
+    from zairyu.core.net import throttle_exceeded, throttle_hit
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    }
+    key = uuid.uuid4().hex
+    assert [throttle_hit(scope="t", key=key, limit=2, window_seconds=5) for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    assert throttle_exceeded(scope="t", key=key, limit=2)
+    raw = cache.make_and_validate_key(f"throttle:t:{key}")
+    assert 0 < cache._cache.get_client(raw).ttl(raw) <= 5  # the window closes by itself
