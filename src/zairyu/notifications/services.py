@@ -49,11 +49,7 @@ def email_queue(
     with translation.override(language):
         subject = str(email_kind.subject)
         body = render_to_string(email_kind.template, {**(context or {}), "language": language})
-    if key is not None:
-        existing = OutboundEmail.objects.filter(key=key).first()
-        if existing is not None:
-            return existing
-    try:
+    try:  # the unique key refuses a second e-mail: one statement when it is new (the usual case)
         with transaction.atomic():
             email = OutboundEmail.objects.create(
                 key=key, kind=kind, to=to, language=language, subject=subject.strip(), body=body
@@ -61,7 +57,7 @@ def email_queue(
     except IntegrityError:
         if key is None:
             raise
-        return OutboundEmail.objects.get(key=key)  # a concurrent call queued it first
+        return OutboundEmail.objects.get(key=key)  # queued before (a re-run) or by a concurrent call
     from zairyu.notifications.tasks import outbox_send
 
     enqueue_on_commit(outbox_send, email.pk)

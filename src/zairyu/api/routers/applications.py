@@ -806,12 +806,17 @@ def applications_signing_data(request: HttpRequest, application_id: UUID):
     },
 )
 def applications_submit(request: HttpRequest, application_id: UUID, payload: SubmitIn):
-    application = _mine(request, application_id)
-
     def run() -> HttpResponse:
         try:
             with transaction.atomic():
-                locked = Application.objects.select_for_update().get(pk=application.pk)
+                locked = (
+                    access.applications_of(request.user)
+                    .select_for_update()
+                    .filter(public_id=application_id)
+                    .first()
+                )
+                if locked is None:
+                    raise ApiError(404, "not_found")
                 if locked.state in EDITABLE_STATES:
                     _check_card_signature(request, locked, payload)
                 submitted = services.application_submit(
