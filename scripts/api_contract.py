@@ -75,6 +75,8 @@ DATA_DEPENDENT = {
     "POST /api/v1/applications/{application_id}/requests": "what may be asked depends on the application's state",
     "POST /api/v1/bulk/imports": "the workbook's rows are checked against the catalogue and the registry",
     "PUT /api/v1/client/webhook": "the host must resolve to a public address",
+    "GET /api/v1/catalogue/forms/{procedure}/{status}": "the catalogue's rules say which add-ons go with which procedure",
+    "POST /api/v1/catalogue/check": "the calendar rules speak of dates from 1900 to 2100 only",
 }
 POSITIVE_EXPECTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]  # Schemathesis's default
 

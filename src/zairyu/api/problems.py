@@ -181,13 +181,12 @@ def validation_items(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "code": code,
             "detail": str(VALIDATION_MESSAGES.get(code, _("This value is not valid."))),
         }
+        parts = [part for part in loc[1:] if part != "[key]"]  # pydantic's mark of a bad dict key
         if where == "body":
-            rest = loc[2:] if len(loc) > 1 else []
-            item["pointer"] = pointer(*rest)
+            item["pointer"] = pointer(*parts[1:])  # parts[0] is the operation's body parameter
         elif where in ("query", "path", "header", "cookie", "form", "file"):
-            item["parameter"] = str(loc[1]) if len(loc) > 1 else ""
-            if where in ("form", "file") and len(loc) > 2:
-                item["parameter"] = ".".join(str(part) for part in loc[1:])
+            names = [str(part) for part in parts if isinstance(part, str)]
+            item["parameter"] = names[-1] if names else ""
         else:
             item["pointer"] = pointer(*loc)
         items.append(item)

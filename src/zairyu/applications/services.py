@@ -542,7 +542,11 @@ def application_submit(
     obtained)" and a job retries the number.
     """
     with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application_id, filer=user)
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("filer", "applicant_resident", "receiving_organization", "filed_via")
+            .get(pk=application_id, filer=user)
+        )
         if application.state not in EDITABLE_STATES:
             if application.submitted_at is not None:
                 return application  # already submitted: the same answer again

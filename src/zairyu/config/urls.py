@@ -22,7 +22,7 @@ urlpatterns = [
     path("applications/", include("zairyu.applications.urls")),
     path("public/", include("zairyu.review.public_urls")),
     path("api/v1/", api.urls),
-    re_path(r"^api/v1/(?P<rest>.*)$", api_not_found),
+    re_path(r"^api/v1/(?P<rest>[\s\S]*)\Z", api_not_found),
     path("api/clients/", include("zairyu.api.urls")),
     path("staff/api-clients/", include("zairyu.api.staff_urls")),
     path("oauth/", include("zairyu.api.oauth_urls")),

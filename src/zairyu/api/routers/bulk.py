@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any, Literal
 from uuid import UUID
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -23,7 +24,7 @@ from ninja.files import UploadedFile
 
 from zairyu.api.auth import OAuth2
 from zairyu.api.problems import PROBLEM_MEDIA_TYPE, ApiError
-from zairyu.api.schemas_common import PAGE_SIZE_DEFAULT, Page, paginate
+from zairyu.api.schemas_common import Page, PageQuery, paginate
 from zairyu.bulk import access, forms, services, workbook
 from zairyu.bulk.columns import bulk_form, template_name
 from zairyu.bulk.constants import ImportState, RowState
@@ -90,20 +91,22 @@ class BulkTemplateQuery(Schema):
     )
 
 
-class BulkImportsQuery(Schema):
-    page: int = Field(1, ge=1, description="The page, from 1.")
-    page_size: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=100, description="Imports per page, 1–100.")
+class BulkImportsQuery(PageQuery):
     state: Literal["queued", "running", "done", "failed"] | None = Field(
         None, description="Only in this state."
     )
 
 
-class BulkRowsQuery(Schema):
+class BulkRowsQuery(PageQuery):
+    page_size: int = Field(
+        100,
+        ge=1,
+        le=settings.API_PAGE_SIZE_MAX,
+        description=f"Rows per page, 1 to {settings.API_PAGE_SIZE_MAX} (default 100).",
+    )
     state: RowStateCode | None = Field(
         None, description="Only the rows in this state (error: the rows in error)."
     )
-    page: int = Field(1, ge=1, description="The page, from 1.")
-    page_size: int = Field(100, ge=1, le=100, description="Rows per page, 1–100.")
 
 
 class BulkAnnotatedQuery(Schema):

@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from zairyu.api.auth import anonymous_throttle
 from zairyu.api.jsonschema import form_schema
@@ -34,6 +34,30 @@ from zairyu.core import clock
 router = Router()
 
 CACHE_CONTROL = "public, max-age=300"
+
+
+# --- codes --------------------------------------------------------------------------------------
+# The catalogue is static data: its codes are enums of the OpenAPI document, so that a client (and
+# the contract check) knows every value an operation takes.
+
+
+def _codes(codes) -> Any:
+    return Literal[tuple(codes)]  # type: ignore[valid-type]
+
+
+_CATALOGUE = get_catalogue()
+ProcedureCode = _codes(_CATALOGUE.procedures)
+MainProcedureCode = _codes(code for code, p in _CATALOGUE.procedures.items() if not p.add_on)
+AddOnCode = _codes(code for code, p in _CATALOGUE.procedures.items() if p.add_on)
+UserCategoryCode = _codes(_CATALOGUE.user_categories)
+OnlineUserCategoryCode = _codes(code for code, c in _CATALOGUE.user_categories.items() if c.files_online)
+StatusEntryKey = _codes(_CATALOGUE.entries)
+OnlineStatusEntryKey = _codes(key for key, e in _CATALOGUE.entries.items() if e.online and e.group)
+FactCode = _codes(code for code, c in _CATALOGUE.conditions.items() if c.kind == "fact")
+FeeVariant = _codes(sorted({v for code in _CATALOGUE.procedures for v in fee_variants(code) if v}))
+_ADD_ON = "|".join(code for code, p in _CATALOGUE.procedures.items() if p.add_on)
+ADD_ONS_PATTERN = f"^(({_ADD_ON})(,({_ADD_ON}))*)?$"
+del _CATALOGUE, _ADD_ON
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -203,15 +227,21 @@ class CatalogueStatusesQuery(Schema):
 
 
 class CatalogueFeesQuery(Schema):
-    procedure: str | None = Field(None, description="P1–P7 (default: every procedure).")
+    procedure: ProcedureCode | None = Field(None, description="P1–P7 (default: every procedure).")
     on: IsoDate | None = Field(None, description="The day of permission (default: today in Japan).")
     channel: Literal["online", "window"] | None = Field(None, description="online or window (default: both).")
-    variant: str | None = Field(None, description="For re-entry (P6): single or multiple (default: both).")
+    variant: FeeVariant | None = Field(
+        None,
+        description="For re-entry (P6): single or multiple (default: both). A procedure with one fee has "
+        "no variant: with `variant`, its fee is not listed.",
+    )
 
 
 class CatalogueFormQuery(Schema):
-    user_category: str = Field(..., description="Who files: U1–U7 (the form differs, e.g. for U1).")
-    add_ons: list[str] = Field(
+    user_category: OnlineUserCategoryCode = Field(
+        ..., description="Who files: U1–U7 (the form differs, e.g. for U1)."
+    )
+    add_ons: list[Annotated[str, StringConstraints(pattern=ADD_ONS_PATTERN)]] = Field(
         default_factory=list, description="P6 and/or P7, with P2–P4 (repeated, or separated by commas)."
     )
 
@@ -221,14 +251,14 @@ class CatalogueCheckIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    procedure: str = Field(..., description="The main procedure, P1–P5.", examples=["P3"])
-    status: str = Field(
+    procedure: MainProcedureCode = Field(..., description="The main procedure, P1–P5.", examples=["P3"])
+    status: StatusEntryKey = Field(
         ...,
         description="The status entry applied for (P1, P2, P4) or held (P3, P5).",
         examples=["engineer_humanities"],
     )
-    add_ons: list[str] = Field(default_factory=list, description="P6 and/or P7, with P2–P4.")
-    user_category: str = Field(..., description="Who files: U1–U7.", examples=["U4"])
+    add_ons: list[ProcedureCode] = Field(default_factory=list, description="P6 and/or P7, with P2–P4.")
+    user_category: UserCategoryCode = Field(..., description="Who files: U1–U8.", examples=["U4"])
     stay_expires_on: IsoDate | None = Field(
         None, description="The day the applicant's period of stay ends (for the timing rules)."
     )
@@ -245,7 +275,7 @@ class CatalogueCheckIn(Schema):
         None,
         description="The day of filing (default: today in Japan). Dates go from 1900-01-01 to 2100-12-31.",
     )
-    facts: dict[str, StrictBool] = Field(
+    facts: dict[FactCode, StrictBool] = Field(
         default_factory=dict,
         description="Conditions of the matrix stated by the filer (e.g. consulted_bureau: true); codes "
         "from /catalogue/matrix.",
@@ -603,38 +633,7 @@ def catalogue_fees(request: HttpRequest, response: HttpResponse, query: Query[Ca
     procedure, on, channel, variant = query.procedure, query.on, query.channel, query.variant
     catalogue = get_catalogue()
     day = on or clock.today()
-    if procedure is not None and procedure not in catalogue.procedures:
-        raise ApiError(
-            422,
-            "validation",
-            errors=[
-                {
-                    "parameter": "procedure",
-                    "code": "procedure_unknown",
-                    "detail": _("Choose one of the listed procedures.")
-                    + " "
-                    + ", ".join(catalogue.procedures),
-                }
-            ],
-        )
     codes = [procedure] if procedure else list(catalogue.procedures)
-    if procedure and variant is not None and variant not in fee_variants(procedure):
-        known = ", ".join(v for v in fee_variants(procedure) if v)
-        raise ApiError(
-            422,
-            "validation",
-            errors=[
-                {
-                    "parameter": "variant",
-                    "code": "variant_unknown",
-                    "detail": (
-                        _("Choose one of: %(variants)s.") % {"variants": known}
-                        if known
-                        else _("This procedure has one fee: leave the variant out.")
-                    ),
-                }
-            ],
-        )
     channels: list[Literal["online", "window"]] = [channel] if channel else ["online", "window"]
     fees = []
     for code in codes:
@@ -684,8 +683,8 @@ def catalogue_fees(request: HttpRequest, response: HttpResponse, query: Query[Ca
 def catalogue_form(
     request: HttpRequest,
     response: HttpResponse,
-    procedure: str,
-    status: str,
+    procedure: MainProcedureCode,
+    status: OnlineStatusEntryKey,
     query: Query[CatalogueFormQuery],
 ):
     if (not_modified := _cacheable(request, response)) is not None:

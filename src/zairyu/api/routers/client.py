@@ -25,7 +25,7 @@ from ninja.security.http import DecodeError
 from zairyu.api import webhooks
 from zairyu.api.models import ApiClient, WebhookDelivery
 from zairyu.api.problems import ApiError
-from zairyu.api.schemas_common import PAGE_SIZE_DEFAULT, Page, paginate
+from zairyu.api.schemas_common import Page, page_query, page_size_query, paginate
 from zairyu.core.audit import _via
 from zairyu.core.net import client_ip, throttle_exceeded, throttle_hit
 
@@ -260,8 +260,8 @@ def client_webhook_deliveries(
     state: Literal["pending", "delivered", "failed"] | None = Query(
         None, description="Only deliveries in this state."
     ),
-    page: int = Query(1, description="The page, from 1."),
-    page_size: int = Query(PAGE_SIZE_DEFAULT, description="Items per page, 1 to 100."),
+    page: int = page_query(),
+    page_size: int = page_size_query(),
 ):
     """This client's notifications, newest first, with the outcome of their attempts."""
     deliveries = WebhookDelivery.objects.filter(client=request.api_client).annotate(

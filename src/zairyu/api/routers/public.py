@@ -165,7 +165,7 @@ def _record_out(code: str, record: EcoeRecord, signature_ok: bool) -> PublicEcoe
 
 CODE = Path(
     ...,
-    pattern="[0-9A-Za-z]",
+    pattern="^[ -]*[0-9A-Za-z][0-9A-Za-z -]*$",
     max_length=64,
     description="The verification code as printed (ABCD-EFGH-JKLM-NPQR); dashes, spaces and case do not matter.",
 )

@@ -327,6 +327,8 @@ def test_the_list_is_the_users_own_paginated(
     problem = _problem(api.get(f"{BASE}/imports", {"page_size": 0}), 422)
     assert problem["errors"][0]["parameter"] == "page_size"
     assert _problem(api.get(f"{BASE}/imports", {"page": 0}), 422)["errors"][0]["parameter"] == "page"
+    for name, value in (("page", "35477715387856351232"), ("page", "100001"), ("page_size", "101")):
+        assert _problem(api.get(f"{BASE}/imports", {name: value}), 422)["errors"][0]["parameter"] == name
 
     # Another user's import is not found, whatever is asked of it.
     for suffix in ("", "/rows", "/annotated.xlsx", "/annotated.csv"):

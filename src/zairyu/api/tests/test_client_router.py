@@ -266,3 +266,7 @@ def test_bad_list_parameters_are_named():
     assert response.status_code == 422 and response.json()["errors"][0]["parameter"] == "state"
     response = caller.get("/webhook/deliveries", {"page": 0})
     assert response.status_code == 422 and response.json()["errors"][0]["parameter"] == "page"
+    # Beyond the declared maximum (the offset would not fit the database's integers): 422, not 500.
+    for name, value in (("page", "35477715387856351232"), ("page", "100001"), ("page_size", "101")):
+        response = caller.get("/webhook/deliveries", {name: value})
+        assert response.status_code == 422 and response.json()["errors"][0]["parameter"] == name

@@ -132,6 +132,14 @@ def test_an_unknown_code_is_not_found_and_a_blank_one_is_invalid(anonymous):
     assert ja["detail"] != unknown.json()["detail"]
     blank = anonymous.get(f"{BASE}/ecoe/----")
     assert blank.status_code == 422 and blank.json()["errors"][0]["parameter"] == "code"
+    # The document's pattern says what a code may hold: other characters are refused by it.
+    for malformed in ("%C2%B2%C2%B2", "ABCD_EFGH", "ABCD%2FEFGH"):
+        refused = anonymous.get(f"{BASE}/ecoe/{malformed}")
+        assert refused.status_code in (404, 422), malformed
+        if refused.status_code == 422:
+            assert refused.json()["errors"][0]["code"] == "string_pattern_mismatch"
+    lower = anonymous.get(f"{BASE}/ecoe/abcd-abcd abcd-abcd")
+    assert lower.status_code == 404
     upload = anonymous.upload(f"{BASE}/ecoe/ABCDABCDABCDABCD/verify", {"file": _pdf(b"%PDF-1.4")})
     assert upload.status_code == 404
 
