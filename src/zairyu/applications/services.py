@@ -101,8 +101,11 @@ def _scope_facts(user: User, *, resident, organization) -> dict[str, bool]:
     return {"applicant_in_scope": False}
 
 
-def start_problems(*, user: User, start: Start, today: dt.date) -> tuple[list[Problem], Any, Any]:
-    """Whether ``user`` may start this application; returns (problems, resident, organization)."""
+def start_problems(
+    *, user: User, start: Start, today: dt.date, known_resident=None
+) -> tuple[list[Problem], Any, Any]:
+    """Whether ``user`` may start this application; returns (problems, resident, organization).
+    ``known_resident``: the registry record already loaded for ``start.card_number`` (re-checks)."""
     from zairyu.registry.models import ReceivingOrganization
     from zairyu.registry.validators import normalize_corporate_number
 
@@ -124,7 +127,10 @@ def start_problems(*, user: User, start: Start, today: dt.date) -> tuple[list[Pr
         problems.append(_problem(reason.code, reason.message, field="add_ons"))
     resident = organization = None
     if start.procedure != "P1":
-        resident = lookup_resident(start.card_number) if start.card_number else None
+        if known_resident is not None and known_resident.card_number == start.card_number:
+            resident = known_resident
+        else:
+            resident = lookup_resident(start.card_number) if start.card_number else None
         if resident is None:
             problems.append(
                 _problem(
@@ -451,7 +457,9 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
         ),
         facts=application.facts or {},
     )
-    start_checks, _resident, _org = start_problems(user=application.filer, start=start, today=today)
+    start_checks, _resident, _org = start_problems(
+        user=application.filer, start=start, today=today, known_resident=application.applicant_resident
+    )
     problems += [p for p in start_checks if p.code != "extension_too_early"]
     form = application_form(application)
     result = normalize_and_validate(form, application.answers, today=today)
