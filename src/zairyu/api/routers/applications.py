@@ -88,6 +88,12 @@ class ApplicationOut(ApplicationSummary):
     documents: list[DocumentOut]
 
 
+class Submitted(ApplicationSummary):
+    """What a submission answers: the receipt (GET the application for everything else)."""
+
+    fee_yen: int | None = Field(description="The fee to pay when the result is issued.")
+
+
 class ApplicationPage(Schema):
     items: list[ApplicationSummary]
     meta: PageMeta
@@ -785,7 +791,7 @@ def applications_signing_data(request: HttpRequest, application_id: UUID):
 
 @router.post(
     "/{application_id}/submit",
-    response={200: ApplicationOut},
+    response={200: Submitted},
     auth=SUBMIT,
     operation_id="applications_submit",
     summary="Submit (idempotent)",
@@ -806,28 +812,32 @@ def applications_signing_data(request: HttpRequest, application_id: UUID):
     },
 )
 def applications_submit(request: HttpRequest, application_id: UUID, payload: SubmitIn):
-    def run() -> HttpResponse:
+    def run() -> HttpResponse:  # inside the idempotency transaction: no savepoint of its own
         try:
-            with transaction.atomic():
-                locked = (
+            with transaction.atomic(savepoint=False):
+                found = list(
                     access.applications_of(request.user)
                     .select_for_update()
                     .filter(public_id=application_id)
-                    .first()
-                )
-                if locked is None:
+                    .order_by()
+                    .values_list("pk", "state")[:1]
+                )  # the row lock: what is signed is what is submitted
+                if not found:
                     raise ApiError(404, "not_found")
-                if locked.state in EDITABLE_STATES:
-                    _check_card_signature(request, locked, payload)
+                pk, state = found[0]
+                if state in EDITABLE_STATES and request.user.kind in CARD_SIGNATURE_KINDS:
+                    _check_card_signature(request, Application.objects.get(pk=pk), payload)
                 submitted = services.application_submit(
-                    application_id=locked.pk,
+                    application_id=pk,
                     user=request.user,
                     submission_key=request.headers.get("Idempotency-Key", "")[:64],
                     ip=_ip(request),
                 )
         except services.ApplicationRefused as exc:
             raise _refused(exc) from None
-        body = ApplicationOut.model_validate(_detail(submitted, request)).model_dump(mode="json")
+        body = Submitted.model_validate(
+            {**_summary(submitted, request), "fee_yen": submitted.fee_yen}
+        ).model_dump(mode="json")
         return HttpResponse(json.dumps(body, ensure_ascii=False), status=200, content_type="application/json")
 
     return idempotent(request, operation="applications_submit", run=run)
