@@ -622,13 +622,17 @@ def _submission_emails(application: Application) -> None:
         "receipt_date": application.receipt_date,
         "applicant_name": application.applicant_name,
     }
+    from zairyu.notifications.services import email_render
+
     filer = application.filer
+    rendered = email_render(kind="application_received", language=filer.language, context=context)
     email_queue(
         kind="application_received",
         to=filer.email,
         language=filer.language,
         context=context,
         key=f"application_received:{application.pk}:filer",
+        rendered=rendered,
     )
     applicant_email = application.applicant_email or application.answers.get("applicant_email")
     if applicant_email and applicant_email.lower() != (filer.email or "").lower():
@@ -638,6 +642,7 @@ def _submission_emails(application: Application) -> None:
             language=filer.language,
             context=context,
             key=f"application_received:{application.pk}:applicant",
+            rendered=rendered,
         )
 
 

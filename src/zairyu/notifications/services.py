@@ -31,6 +31,16 @@ def _retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
 
 
+def email_render(*, kind: str, language: str, context: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The subject and body of an e-mail of ``kind`` in ``language``."""
+    email_kind = EMAIL_KINDS[kind]
+    language = "en" if language.startswith("en") else "ja"
+    with translation.override(language):
+        subject = str(email_kind.subject)
+        body = render_to_string(email_kind.template, {**(context or {}), "language": language})
+    return subject, body
+
+
 def email_queue(
     *,
     kind: str,
@@ -38,17 +48,17 @@ def email_queue(
     language: str = "ja",
     context: dict[str, Any] | None = None,
     key: str | None = None,
+    rendered: tuple[str, str] | None = None,
 ) -> OutboundEmail:
     """Write an e-mail of ``kind`` to the outbox; it is sent once the caller's transaction commits.
 
     With ``key``, an e-mail already queued under the same key is returned instead of a second one,
-    so a job that runs twice (a reminder, a retried request) never mails twice.
+    so a job that runs twice (a reminder, a retried request) never mails twice. ``rendered``: the
+    (subject, body) of :func:`email_render` for the same kind, language and context, when one text
+    goes to several addresses.
     """
-    email_kind = EMAIL_KINDS[kind]
     language = "en" if language.startswith("en") else "ja"
-    with translation.override(language):
-        subject = str(email_kind.subject)
-        body = render_to_string(email_kind.template, {**(context or {}), "language": language})
+    subject, body = rendered or email_render(kind=kind, language=language, context=context)
     try:  # the unique key refuses a second e-mail: one statement when it is new (the usual case)
         with transaction.atomic():
             email = OutboundEmail.objects.create(
