@@ -539,6 +539,19 @@ def _office_for(application: Application) -> str:
     return catalogue.office_for_prefecture(prefecture).code
 
 
+SUBMISSION_FIELDS = [
+    "office",
+    "receipt_date",
+    "submitted_at",
+    "submission_key",
+    "provisional_number",
+    "fee_yen",
+    "draft_expires_at",
+    "state",
+    "receipt_number",
+]
+
+
 def application_submit(
     *, application_id: int, user: User, submission_key: str = "", ip: str | None = None
 ) -> Application:
@@ -586,7 +599,7 @@ def application_submit(
             logger.warning("receipt number not obtained for application %s", application.pk)
             application.state = ApplicationState.ERROR_RECEIPT
             application.receipt_number = ""
-        application.save()
+        application.save(update_fields=SUBMISSION_FIELDS)
         _event(application, actor=user, action="submitted", from_state=from_state)
         audit_record(
             action="applications.submitted",
