@@ -124,3 +124,15 @@ def page(request, chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _audit_context_per_test():
+    """The API names its client in audit records through a context variable that the request
+    middleware scopes to each request; tests that call the API's authentication directly must not
+    leave it set for the next test on this worker."""
+    from zairyu.core.audit import _via
+
+    token = _via.set(None)
+    yield
+    _via.reset(token)
