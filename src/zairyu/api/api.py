@@ -126,34 +126,26 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     return problem_response(request, 422, "validation", errors=items)
 
 
-@api.exception_handler(Http404)
-def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return problem_response(request, 404, "not_found")
+def _fixed_problem(status: int, code: str):
+    def handler(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return problem_response(request, status, code)
+
+    return handler
 
 
-@api.exception_handler(ObjectDoesNotExist)
-def _does_not_exist(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return problem_response(request, 404, "not_found")
-
-
-@api.exception_handler(PermissionDenied)
-def _permission_denied(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return problem_response(request, 403, "forbidden")
-
-
-@api.exception_handler(RequestDataTooBig)
-def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return problem_response(request, 413, "too_large")
+for _exception, _status, _code in [
+    (Http404, 404, "not_found"),
+    (ObjectDoesNotExist, 404, "not_found"),
+    (PermissionDenied, 403, "forbidden"),
+    (RequestDataTooBig, 413, "too_large"),
+    (BadRequest, 400, "bad_request"),
+]:
+    api.add_exception_handler(_exception, _fixed_problem(_status, _code))
 
 
 @api.exception_handler(MultiPartParserError)
 def _multipart_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem_response(request, 400, "bad_request", _("The multipart body could not be read."))
-
-
-@api.exception_handler(BadRequest)
-def _bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return problem_response(request, 400, "bad_request")
 
 
 @api.exception_handler(HttpError)
