@@ -198,9 +198,10 @@ _SEPARATORS = frozenset(",、;；/\n")
 
 
 def _label_usable(label: str, language: str, *, multiple: bool) -> bool:
-    # The catalogue matches a typed label after NFKC (and a Japanese one case-folded): a label
-    # those change (full-width brackets, "N1" …) would not read back as itself, so its code is
-    # offered instead. In a multiple choice, a label must not hold the separators either.
+    # Offered only when NFKC (and, for a Japanese label, case folding) leave it as it is; for the
+    # others (full-width brackets, "N1" …) the code is offered. The catalogue reads those labels
+    # too (it normalises a label as it normalises what is typed); the templates keep the codes.
+    # In a multiple choice, a label must not hold the separators either.
     if unicodedata.normalize("NFKC", label) != label:
         return False
     if language != "en" and label.casefold() != label:

@@ -51,9 +51,9 @@ class Injected:
 
 
 def _registry_answers(resident) -> dict[str, Any]:
-    from zairyu.applications.services import _answers_from_registry
+    from zairyu.applications.services import answers_from_registry
 
-    return {**_answers_from_registry(resident), "card_number": resident.card_number}
+    return {**answers_from_registry(resident), "card_number": resident.card_number}
 
 
 def _error_candidates(columns: list[BulkColumn]) -> list[tuple[BulkColumn, str, str]]:

@@ -390,7 +390,7 @@ class RowChecker:
         )
         for known in earlier:
             self.known.setdefault(known.natural_key, known)
-        self.registry_prefill = applications._answers_from_registry
+        self.registry_prefill = applications.answers_from_registry
 
     def natural_key(self, cells: dict[str, str]) -> str:
         if self.p1:
@@ -625,6 +625,7 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
     """Write one chunk: applications, their history and audit, the rows, the progress."""
     user = checker.user
     now = clock.now()
+    stamp = _stamp(now)  # one for the chunk: Django resolves a copy of it for each row
     expires = now + dt.timedelta(days=settings.DRAFT_LIFETIME_DAYS)
     form = checker.form
     entry = get_catalogue().entries[form.status]
@@ -663,7 +664,7 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
             [
                 ApplicationEvent(
                     application=a,
-                    at=_stamp(now),
+                    at=stamp,
                     actor=user,
                     action="bulk_updated",
                     from_state=before.get(a.pk, ""),
@@ -689,7 +690,7 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
                 receiving_organization=verdict.organization,
                 applicant_name=verdict.resident.roman_name if verdict.resident is not None else "",
                 facts={},
-                created_at=_stamp(now),
+                created_at=stamp,
             )
             _apply(application, verdict, now=now, expires=expires, roman_name=checker.has_roman_name)
             new.append(application)
@@ -701,7 +702,7 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
             [
                 ApplicationEvent(
                     application_id=a.pk,
-                    at=_stamp(now),
+                    at=stamp,
                     actor_id=user.pk,
                     action="created",
                     to_state=a.state,
@@ -714,7 +715,7 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
         AuditEvent.objects.bulk_create(
             [
                 AuditEvent(
-                    at=_stamp(now),
+                    at=stamp,
                     action="applications.created",
                     actor_id=user.pk,
                     actor_kind=AuditEvent.ActorKind.USER,
@@ -742,7 +743,7 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
                 state=v.state,
                 application_id=v.existing.pk if v.existing is not None else None,
                 applicant_label=v.label,
-                created_at=_stamp(now),
+                created_at=stamp,
             )
             for v in verdicts
         ]

@@ -56,7 +56,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -370,7 +370,13 @@ class FieldSpec:
         return self.fixed_value is None and not self.statically_required and self.required != NEVER
 
     def choice_codes(self, today: dt.date | None = None) -> tuple[str, ...]:
-        return tuple(choice.code for choice in choices_for(self, today=today))
+        return _choice_index(self, today).codes
+
+    @cached_property
+    def _choice_indexes(self) -> dict[dt.date | None, _ChoiceIndex]:
+        """The field's :class:`_ChoiceIndex`, built once (by day for the statuses in force): the
+        spec is immutable, and a copy made with ``replace`` starts with an empty one."""
+        return {}
 
 
 @dataclass(frozen=True)
@@ -389,6 +395,10 @@ class SectionSpec:
     @property
     def repeatable(self) -> bool:
         return self.repeat_max is not None
+
+    @cached_property
+    def fields_by_id(self) -> dict[str, FieldSpec]:
+        return {f.id: f for f in self.fields}
 
 
 @dataclass(frozen=True)
@@ -430,14 +440,20 @@ class FormSpec:
                 return step
         raise KeyError(f"this form has no step {step_id!r} (it has {', '.join(self.step_ids)})")
 
-    @property
+    # The form is immutable: what is derived from its steps is computed once.
+    @cached_property
     def sections(self) -> tuple[SectionSpec, ...]:
         return tuple(section for step in self.steps for section in step.sections)
 
-    @property
+    @cached_property
     def fields(self) -> tuple[FieldSpec, ...]:
         """Every field, in order, including those of repeatable sections."""
         return tuple(f for step in self.steps for f in step.fields)
+
+    @cached_property
+    def top_fields_by_id(self) -> dict[str, FieldSpec]:
+        """The fields outside repeatable sections, by id, in order."""
+        return {f.id: f for f in self.fields if f.row_section is None}
 
     def field(self, field_id: str) -> FieldSpec:
         for f in self.fields:
@@ -483,6 +499,11 @@ class FormLibrary:
     @property
     def section_ids(self) -> set[str]:
         return {section.id for step in self.steps for section in step.sections}
+
+    @cached_property
+    def answer_keys(self) -> frozenset[str]:
+        """What an answer may be keyed by: a field or a section of the library."""
+        return frozenset(self.fields) | frozenset(self.section_ids)
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -1114,6 +1135,10 @@ def choices_for(spec: FieldSpec, *, today: dt.date | None = None) -> tuple[Choic
     """The choices of a field: its own, or those of its source (statuses: in force on ``today``)."""
     if not spec.choice_source:
         return spec.choices
+    return _choice_index(spec, today).choices
+
+
+def _source_choices(spec: FieldSpec, today: dt.date | None) -> tuple[Choice, ...]:
     library = get_form_library()
     catalogue = library.catalogue
     source = spec.choice_source
@@ -1130,6 +1155,51 @@ def choices_for(spec: FieldSpec, *, today: dt.date | None = None) -> tuple[Choic
     if source == "countries":
         return tuple(c for c in base if c.code != "XXA") + library.extra_countries
     return tuple(base)
+
+
+@dataclass(frozen=True)
+class _ChoiceIndex:
+    """A field's choices, and how a typed value finds one (:func:`_match_choice`)."""
+
+    choices: tuple[Choice, ...]
+    codes: tuple[str, ...]
+    exact: dict[str, str]  # code → code
+    folded: dict[str, str]  # code or label, compared as the input is → code
+
+
+# The statuses in force change by the day; a field keeps the index of a few days at most.
+_CHOICE_INDEX_DAYS = 4
+
+
+def _choice_index(spec: FieldSpec, today: dt.date | None) -> _ChoiceIndex:
+    """The field's choices and their lookup tables, built once per field (and per day for the
+    statuses in force): the catalogue's choices do not change while the process runs."""
+    key = (today or clock.today()) if spec.choice_source == "statuses_in_force" else None
+    indexes = spec._choice_indexes
+    index = indexes.get(key)
+    if index is None:
+        choices = _source_choices(spec, key) if spec.choice_source else spec.choices
+        exact: dict[str, str] = {}
+        folded: dict[str, str] = {}
+        for choice in choices:
+            exact.setdefault(choice.code, choice.code)
+            for text in (choice.code.casefold(), choice.label.ja, choice.label.en.casefold()):
+                folded.setdefault(text, choice.code)
+        # A label is also found as the input is: through the field's normalizers, then
+        # case-folded ("大学院（修士）" typed as is becomes "大学院(修士)" before it is looked up).
+        # After the keys above, so that whatever was found before is found the same.
+        for choice in choices:
+            for label in (choice.label.ja, choice.label.en):
+                text = _apply_normalizers(spec, label).casefold()
+                if text:
+                    folded.setdefault(text, choice.code)
+        index = _ChoiceIndex(
+            choices=choices, codes=tuple(c.code for c in choices), exact=exact, folded=folded
+        )
+        if len(indexes) >= _CHOICE_INDEX_DAYS:
+            indexes.clear()
+        indexes[key] = index
+    return index
 
 
 # --- forms --------------------------------------------------------------------------------------
@@ -1288,10 +1358,15 @@ def _nfkc(text: str) -> str:
 def _period_words(text: str) -> str:
     """``"5年"``, ``"6か月"``, ``"90日"``, ``"1 year 6 months"`` → ``5Y``, ``6M``, ``90D``, ``1Y6M``."""
     text = _nfkc(text).lower()
-    text = re.sub(r"([0-9]+)\s*(?:years?|yrs?|年間?)", r"\1Y", text)
-    text = re.sub(r"([0-9]+)\s*(?:months?|か月|ヶ月|ヵ月|カ月|ケ月|箇月|月)間?", r"\1M", text)
-    text = re.sub(r"([0-9]+)\s*(?:days?|日間?)", r"\1D", text)
+    text = _PERIOD_YEARS_RE.sub(r"\1Y", text)
+    text = _PERIOD_MONTHS_RE.sub(r"\1M", text)
+    text = _PERIOD_DAYS_RE.sub(r"\1D", text)
     return registry.normalize_period_of_stay(text)
+
+
+_PERIOD_YEARS_RE = re.compile(r"([0-9]+)\s*(?:years?|yrs?|年間?)")
+_PERIOD_MONTHS_RE = re.compile(r"([0-9]+)\s*(?:months?|か月|ヶ月|ヵ月|カ月|ケ月|箇月|月)間?")
+_PERIOD_DAYS_RE = re.compile(r"([0-9]+)\s*(?:days?|日間?)")
 
 
 NORMALIZERS: dict[str, Callable[[str], str]] = {
@@ -1310,6 +1385,14 @@ NORMALIZERS: dict[str, Callable[[str], str]] = {
     "nationality": registry.normalize_nationality,
     "status": registry.normalize_status,
     "period_of_stay": _period_words,
+}
+
+_REGISTRY_VALIDATORS: dict[str, Callable[[str], None]] = {
+    "roman_name": registry.validate_roman_name,
+    "card_number": registry.validate_card_number,
+    "corporate_number": registry.validate_corporate_number,
+    "prefecture": registry.validate_prefecture,
+    "period_of_stay": registry.validate_period_of_stay,
 }
 
 DEFAULT_NORMALIZERS: dict[str, tuple[str, ...]] = {
@@ -1433,6 +1516,9 @@ _PASSPORT_RE = re.compile(r"[A-Z0-9]{5,12}")
 _POSTAL_RE = re.compile(r"〒?([0-9]{3})-?([0-9]{4})")
 _INTERNATIONAL_PHONE_RE = re.compile(r"\+[0-9][0-9-]{6,20}")
 _INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+_INTEGER_NOISE_RE = re.compile(r"[,\s_]|人|名|時間|回|%$")
+_MONEY_NOISE_RE = re.compile(r"[,\s_¥￥]|円$|jpy")
+_MULTI_SEPARATOR_RE = re.compile(r"[,、;；/\n]")
 _MAN_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)万([0-9]{0,4})")
 
 _M_REQUIRED = _("%(label)s: this is required; please fill it in.")
@@ -1500,6 +1586,12 @@ def _date_bound(bound: Any, today: dt.date) -> dt.date:
         return today.replace(year=today.year + amount, day=28)
 
 
+@cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """A field's ``pattern``, compiled once (the catalogue's patterns are few and fixed)."""
+    return re.compile(pattern)
+
+
 def _apply_normalizers(spec: FieldSpec, text: str) -> str:
     for name in spec.normalizers:
         text = NORMALIZERS[name](text)
@@ -1507,15 +1599,13 @@ def _apply_normalizers(spec: FieldSpec, text: str) -> str:
 
 
 def _match_choice(spec: FieldSpec, text: str, today: dt.date) -> str | None:
-    options = choices_for(spec, today=today)
-    for choice in options:
-        if choice.code == text:
-            return choice.code
-    folded = text.casefold()
-    for choice in options:
-        if folded in (choice.code.casefold(), choice.label.ja, choice.label.en.casefold()):
-            return choice.code
-    return None
+    """The code of the choice ``text`` (normalised) names: a code as is; else a code or a label
+    in either language, compared case-folded with the label normalised as the input was."""
+    index = _choice_index(spec, today)
+    code = index.exact.get(text)
+    if code is None:
+        code = index.folded.get(text.casefold())
+    return code
 
 
 def _invalid_choice(spec: FieldSpec, label: Any, value: Any, today: dt.date) -> _Invalid:
@@ -1539,7 +1629,7 @@ def _normalize(spec: FieldSpec, raw: Any, label: Any, today: dt.date) -> Any:
             return False
         raise _Invalid("invalid_boolean", _message(_M_BOOLEAN, label=label, value=raw))
     if kind == "multi_choice":
-        items = raw if isinstance(raw, list | tuple) else re.split(r"[,、;；/\n]", str(raw))
+        items = raw if isinstance(raw, list | tuple) else _MULTI_SEPARATOR_RE.split(str(raw))
         codes: list[str] = []
         for item in items:
             text = _apply_normalizers(spec, str(item))
@@ -1581,12 +1671,12 @@ def _normalize(spec: FieldSpec, raw: Any, label: Any, today: dt.date) -> Any:
             )
         return f"{month[0]:04d}-{month[1]:02d}"
     if kind == "integer":
-        compact = re.sub(r"[,\s_]|人|名|時間|回|%$", "", text)
+        compact = _INTEGER_NOISE_RE.sub("", text)
         if not _INTEGER_RE.fullmatch(compact):
             raise _Invalid("invalid_integer", _message(_M_INTEGER, label=label))
         return int(compact)
     if kind == "money_yen":
-        compact = re.sub(r"[,\s_¥￥]|円$|jpy", "", text.lower())
+        compact = _MONEY_NOISE_RE.sub("", text.lower())
         match = _MAN_RE.fullmatch(compact)
         if match:
             try:
@@ -1638,16 +1728,9 @@ def _normalize(spec: FieldSpec, raw: Any, label: Any, today: dt.date) -> Any:
         if not _PASSPORT_RE.fullmatch(text):
             raise _Invalid("invalid_passport_number", _message(_M_PASSPORT, label=label, value=text))
         return text
-    registry_validators: dict[str, Callable[[str], None]] = {
-        "roman_name": registry.validate_roman_name,
-        "card_number": registry.validate_card_number,
-        "corporate_number": registry.validate_corporate_number,
-        "prefecture": registry.validate_prefecture,
-        "period_of_stay": registry.validate_period_of_stay,
-    }
-    if kind in registry_validators:
+    if kind in _REGISTRY_VALIDATORS:
         try:
-            registry_validators[kind](text)
+            _REGISTRY_VALIDATORS[kind](text)
         except ValidationError as exc:
             raise _Invalid(
                 exc.code or "invalid", _message(_M_REGISTRY, label=label, problem=_registry_problem(exc))
@@ -1685,7 +1768,7 @@ def _normalize(spec: FieldSpec, raw: Any, label: Any, today: dt.date) -> Any:
             )
         return text
     # text, textarea
-    if kind == "text" and spec.pattern and not re.fullmatch(spec.pattern, text):
+    if kind == "text" and spec.pattern and not _pattern(spec.pattern).fullmatch(text):
         raise _Invalid("invalid_format", _message(_M_PATTERN, label=label, example=spec.example))
     return text
 
@@ -1780,13 +1863,13 @@ class _Evaluation:
 
     def __init__(
         self,
-        fields: tuple[FieldSpec, ...],
+        fields: Mapping[str, FieldSpec],
         raw: Mapping[str, Any],
         today: dt.date,
         parent: _Evaluation | None,
         row: int | None,
     ) -> None:
-        self.fields = {f.id: f for f in fields}
+        self.fields = fields  # by id
         self.raw = raw
         self.today = today
         self.parent = parent
@@ -1794,7 +1877,7 @@ class _Evaluation:
         self.values: dict[str, Any] = {}
         self.errors: dict[str, _Invalid] = {}
         self._visible: dict[str, bool] = {}
-        for spec in fields:
+        for spec in fields.values():
             self._normalize(spec)
 
     def label(self, spec: FieldSpec) -> Any:
@@ -1849,19 +1932,18 @@ def normalize_and_validate(
     changes: list[FieldChange] = []
     cleaned: dict[str, Any] = {}
 
-    known = set(library.fields) | library.section_ids
+    known = library.answer_keys
     for key in answers:
         if key not in known:
             errors.append(FieldError(str(key), "unknown_field", _message(_M_UNKNOWN, key=key)))
 
-    top_fields = tuple(f for f in form.fields if f.row_section is None)
-    top = _Evaluation(top_fields, answers, today, None, None)
+    top = _Evaluation(form.top_fields_by_id, answers, today, None, None)
 
     def finish(evaluation: _Evaluation, spec: FieldSpec, target: dict[str, Any], row: int | None) -> None:
-        raw = evaluation.raw.get(spec.id)
-        label = evaluation.label(spec)
         if not evaluation.visible(spec.id):
             return
+        raw = evaluation.raw.get(spec.id)
+        label = evaluation.label(spec)
         if spec.fixed_value is not None:
             if not _is_blank(raw):
                 try:
@@ -1960,13 +2042,14 @@ def normalize_and_validate(
             )
             continue
         cleaned_rows = []
+        row_fields = section.fields_by_id
         for number, raw_row in rows:
             for key in raw_row:
-                if key not in {f.id for f in section.fields}:
+                if key not in row_fields:
                     errors.append(
                         FieldError(str(key), "unknown_field", _message(_M_UNKNOWN, key=key), number)
                     )
-            evaluation = _Evaluation(section.fields, raw_row, today, top, number)
+            evaluation = _Evaluation(row_fields, raw_row, today, top, number)
             cleaned_row: dict[str, Any] = {}
             for spec in section.fields:
                 finish(evaluation, spec, cleaned_row, number)

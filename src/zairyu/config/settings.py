@@ -387,13 +387,15 @@ OAUTH2_PROVIDER = {
     "CLIENT_SECRET_HASHER": "default",
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named, so migrations can refer to it
-OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
-OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
-OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
 API_RATE_PER_CLIENT_PER_MINUTE = env_int("API_RATE_PER_CLIENT_PER_MINUTE", 6000)
 API_RATE_PER_USER_PER_MINUTE = env_int("API_RATE_PER_USER_PER_MINUTE", 600)
-API_RATE_ANONYMOUS_PER_MINUTE = env_int("API_RATE_ANONYMOUS_PER_MINUTE", 120)  # public operations, per address
+API_RATE_ANONYMOUS_PER_MINUTE = env_int(
+    "API_RATE_ANONYMOUS_PER_MINUTE", 120
+)  # public operations, per address
 API_PAGE_SIZE_MAX = 100
 API_IDEMPOTENCY_HOURS = 24
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)  # http://127.0.0.1 receivers
