@@ -306,13 +306,8 @@ def application_save_step(
     return result
 
 
-def _crosscheck_errors(application: Application, answers: dict[str, Any], *, user: User, ip: str | None):
-    """F-02: the identity items against the residence-card record, with repeated mismatches
-    throttled and audited (an honest user is told which item to check; a stranger learns nothing)."""
-    from zairyu.catalogue.formspec import FieldError
-    from zairyu.core.net import throttle_hit
-
-    entered = IdentityInput(
+def _identity_input(answers: dict[str, Any]) -> IdentityInput:
+    return IdentityInput(
         nationality=str(answers.get("nationality", "")),
         roman_name=str(answers.get("roman_name", "")),
         sex=str(answers.get("sex", "")),
@@ -322,7 +317,15 @@ def _crosscheck_errors(application: Application, answers: dict[str, Any], *, use
         card_number=str(answers.get("card_number", "")),
         card_expires_on=answers.get("card_expiry"),
     )
-    result = crosscheck(entered=entered, resident=application.applicant_resident)
+
+
+def _crosscheck_errors(application: Application, answers: dict[str, Any], *, user: User, ip: str | None):
+    """F-02: the identity items against the residence-card record, with repeated mismatches
+    throttled and audited (an honest user is told which item to check; a stranger learns nothing)."""
+    from zairyu.catalogue.formspec import FieldError
+    from zairyu.core.net import throttle_hit
+
+    result = crosscheck(entered=_identity_input(answers), resident=application.applicant_resident)
     if result.ok:
         return []
     audit_record(
@@ -471,6 +474,23 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
                 steps=sorted(
                     {form.field(e.field_id).step for e in result.errors if form.has_field(e.field_id)}
                 ),
+            )
+        )
+    # F-02 again at submission: the identity items as they are now against the card record
+    # (answers changed after step 2-2 — by the API or a bulk file — are caught here too).
+    if (
+        application.applicant_resident is not None
+        and not result.errors
+        and not crosscheck(
+            entered=_identity_input(application.answers), resident=application.applicant_resident
+        ).ok
+    ):
+        problems.append(
+            _problem(
+                "identity_mismatch",
+                _("The applicant's identity items do not match the residence card record: check step 2-2."),
+                field="card_number",
+                steps=["2-2"],
             )
         )
     attachments = list(application.documents.select_related("document"))

@@ -424,3 +424,18 @@ def test_a_broken_multipart_body_or_an_unknown_address_is_a_problem(scrivener, e
     assert api.get(BASE, {"updated_since": "2026-01-01T00:00:00+09:00"}).status_code == 200
     number_fact = api.post(f"{BASE}/check", _start_body(engineer, facts={"x": 0}))
     assert number_fact.status_code == 422 and number_fact.json()["errors"][0]["pointer"] == "/facts/x"
+
+
+def test_identity_items_changed_to_not_match_the_card_record_stop_the_submission(scrivener, engineer):
+    api = api_caller(scrivener)
+    application_id = api.post(BASE, _start_body(engineer)).json()["id"]
+    _complete(api, application_id)
+    # the name is asked on step 2-1, compared with the card record on step 2-2: saved without error…
+    assert (
+        api.patch(f"{BASE}/{application_id}", {"answers": {"roman_name": "SOMEONE ELSE"}}).status_code == 200
+    )
+    # …and caught at submission
+    refused = api.post(f"{BASE}/{application_id}/submit", {}, headers={"Idempotency-Key": "id-1"})
+    assert refused.status_code == 422
+    assert [e["code"] for e in refused.json()["errors"]] == ["identity_mismatch"]
+    assert Application.objects.get(public_id=application_id).state == "draft"

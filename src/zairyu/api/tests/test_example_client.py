@@ -130,7 +130,13 @@ def test_the_example_client_files_and_follows_an_application(live_server, jpki, 
     form = form_for(procedure="P3", status=resident.status, user_category="U1")
     answers_file = tmp_path / "answers.json"
     answers_file.write_text(
-        json.dumps(sample_answers(form, today=clock.today(), overrides=answers_from_registry(resident)))
+        json.dumps(
+            sample_answers(
+                form,
+                today=clock.today(),
+                overrides={**answers_from_registry(resident), "card_number": resident.card_number},
+            )
+        )
     )
 
     process = subprocess.Popen(  # noqa: S603

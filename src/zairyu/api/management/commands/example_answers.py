@@ -32,5 +32,9 @@ class Command(BaseCommand):
         form = form_for(
             procedure=options["procedure"], status=resident.status, user_category=options["user_category"]
         )
-        answers = sample_answers(form, today=clock.today(), overrides=registry_answers(resident))
+        answers = sample_answers(
+            form,
+            today=clock.today(),
+            overrides={**registry_answers(resident), "card_number": resident.card_number},
+        )
         self.stdout.write(json.dumps(answers, ensure_ascii=False, indent=2, default=str))
