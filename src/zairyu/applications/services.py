@@ -655,28 +655,16 @@ def _submission_emails(application: Application) -> None:
         "receipt_date": application.receipt_date,
         "applicant_name": application.applicant_name,
     }
-    from zairyu.notifications.services import email_render
+    from zairyu.notifications.services import email_queue_all
 
     filer = application.filer
-    rendered = email_render(kind="application_received", language=filer.language, context=context)
-    email_queue(
-        kind="application_received",
-        to=filer.email,
-        language=filer.language,
-        context=context,
-        key=f"application_received:{application.pk}:filer",
-        rendered=rendered,
-    )
+    recipients = [(filer.email, f"application_received:{application.pk}:filer")]
     applicant_email = application.applicant_email or application.answers.get("applicant_email")
     if applicant_email and applicant_email.lower() != (filer.email or "").lower():
-        email_queue(
-            kind="application_received",
-            to=applicant_email,
-            language=filer.language,
-            context=context,
-            key=f"application_received:{application.pk}:applicant",
-            rendered=rendered,
-        )
+        recipients.append((applicant_email, f"application_received:{application.pk}:applicant"))
+    email_queue_all(
+        kind="application_received", recipients=recipients, language=filer.language, context=context
+    )
 
 
 def receipt_numbers_retry() -> int:

@@ -74,6 +74,41 @@ def email_queue(
     return email
 
 
+def email_queue_all(
+    *,
+    kind: str,
+    recipients: list[tuple[str, str]],
+    language: str = "ja",
+    context: dict[str, Any] | None = None,
+) -> list[OutboundEmail]:
+    """The same e-mail to several addresses, each ``(to, key)``: rendered once and written in one
+    statement; if any key was queued before, each is queued as :func:`email_queue` would."""
+    language = "en" if language.startswith("en") else "ja"
+    subject, body = email_render(kind=kind, language=language, context=context)
+    try:
+        with transaction.atomic():
+            emails = OutboundEmail.objects.bulk_create(
+                [
+                    OutboundEmail(
+                        key=key, kind=kind, to=to, language=language, subject=subject.strip(), body=body
+                    )
+                    for to, key in recipients
+                ]
+            )
+    except IntegrityError:
+        return [
+            email_queue(
+                kind=kind, to=to, language=language, context=context, key=key, rendered=(subject, body)
+            )
+            for to, key in recipients
+        ]
+    from zairyu.notifications.tasks import outbox_send
+
+    for email in emails:
+        enqueue_on_commit(outbox_send, email.pk)
+    return emails
+
+
 def outbox_deliver(*, email_id: int) -> str:
     """Try to send one queued e-mail now. Returns the state it ends in."""
     now = clock.now()

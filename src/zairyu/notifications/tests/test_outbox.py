@@ -112,3 +112,18 @@ def test_email_is_rendered_in_the_recipients_language(django_capture_on_commit_c
     assert "automatically" in english.body
     assert "automatically" not in japanese.body
     assert english.subject != japanese.subject
+
+
+@pytest.mark.django_db
+def test_one_email_to_several_addresses_is_written_once_per_key_however_often_it_runs():
+    from zairyu.notifications.services import email_queue_all
+
+    recipients = [("a@example.com", "news:1:a"), ("b@example.com", "news:1:b")]
+    first = email_queue_all(kind="announcement", recipients=recipients, context=CONTEXT)
+    assert [e.to for e in first] == ["a@example.com", "b@example.com"] and all(e.pk for e in first)
+    assert first[0].body == first[1].body
+    again = email_queue_all(
+        kind="announcement", recipients=[*recipients, ("c@example.com", "news:1:c")], context=CONTEXT
+    )
+    assert [e.pk for e in again[:2]] == [e.pk for e in first]  # the keys already queued: the same e-mails
+    assert OutboundEmail.objects.filter(key__startswith="news:1:").count() == 3
