@@ -7,6 +7,7 @@ The document is generated from the code (``/api/v1/openapi.json``, browsable at 
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 
 from zairyu.api.problems import PROBLEM_MEDIA_TYPE, ApiError, Problem, problem_response, validation_items
 
@@ -88,6 +90,16 @@ def _finish_document(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+class ObjectBodyParser(Parser):
+    """Every JSON body of this API is an object: ``false``, ``[]`` or ``"x"`` is refused (400)."""
+
+    def parse_body(self, request: HttpRequest):
+        data = json.loads(request.body)
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        return data
+
+
 class ZairyuAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         if path_prefix is None:
@@ -102,6 +114,7 @@ api = ZairyuAPI(
     version="1.0.0",
     description=DESCRIPTION,
     urls_namespace="api-v1",
+    parser=ObjectBodyParser(),
     servers=[{"url": "/", "description": "this server"}],
 )
 

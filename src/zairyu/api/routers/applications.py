@@ -203,7 +203,7 @@ class ListFilters(Schema):
     filed_via_this_client: bool | None = None
     updated_since: str | None = Field(
         default=None,
-        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$",
+        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-](0\d|1[0-4]):[0-5]\d)$",
         json_schema_extra={"format": "date-time"},
         description="Only applications changed at or after this instant (RFC 3339, with a time zone).",
     )
@@ -496,8 +496,8 @@ def applications_list(request: HttpRequest, filters: Query[ListFilters]):
         qs = qs.filter(receipt_number=filters.receipt_number.strip())
     if filters.updated_since:
         try:
-            since = dt.datetime.fromisoformat(filters.updated_since.replace("Z", "+00:00"))
-        except ValueError:
+            since = dt.datetime.fromisoformat(filters.updated_since.replace("Z", "+00:00")).astimezone(dt.UTC)
+        except (ValueError, OverflowError):
             raise ApiError(
                 422,
                 "validation",

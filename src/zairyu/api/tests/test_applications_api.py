@@ -439,3 +439,19 @@ def test_identity_items_changed_to_not_match_the_card_record_stop_the_submission
     assert refused.status_code == 422
     assert [e["code"] for e in refused.json()["errors"]] == ["identity_mismatch"]
     assert Application.objects.get(public_id=application_id).state == "draft"
+
+
+def test_a_body_that_is_not_an_object_and_odd_offsets_are_refused(scrivener, engineer):
+    api = api_caller(scrivener)
+    application_id = api.post(BASE, _start_body(engineer)).json()["id"]
+    for body in ("false", "[]", '"x"', "1"):
+        response = api.http.post(
+            f"{BASE}/{application_id}/submit",
+            body,
+            content_type="application/json",
+            headers=api._headers({"Idempotency-Key": "odd"}),
+        )
+        assert response.status_code == 400 and response["Content-Type"] == "application/problem+json", body
+    odd = api.get(BASE, {"updated_since": "0337-05-06T12:46:07-23:39"})
+    assert odd.status_code == 422 and odd.json()["errors"][0]["parameter"] == "updated_since"
+    assert api.get(BASE, {"updated_since": "2026-05-06T12:46:07-09:30"}).status_code == 200
