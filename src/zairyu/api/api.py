@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from django.core.exceptions import BadRequest, ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
@@ -208,3 +209,54 @@ _register_routers()
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other address under /api/v1/: a problem, not the site's HTML page."""
     return problem_response(request, 404, "not_found")
+
+
+_QUERY_NAMES: dict[tuple[str, str], frozenset[str]] = {}
+_ROUTE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def _query_names(route: str, method: str) -> frozenset[str] | None:
+    """The query parameters the OpenAPI document declares for this route and method."""
+    if not _QUERY_NAMES:
+        document = api.get_openapi_schema()
+        for path, item in document["paths"].items():
+            for verb, operation in item.items():
+                _QUERY_NAMES[(path, verb.upper())] = frozenset(
+                    p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
+                )
+    return _QUERY_NAMES.get(("/" + _ROUTE_PARAM.sub(r"{\1}", route), method))
+
+
+class UnknownQueryParametersMiddleware:
+    """A query parameter an operation does not have is refused (422) rather than ignored, so a typo
+    (``?stat=draft``) is not mistaken for "no filter"."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if not request.GET or match is None or not request.path.startswith("/api/v1/"):
+            return None
+        declared = _query_names(match.route, request.method or "GET")
+        if declared is None:
+            return None
+        unknown = sorted(name for name in request.GET if name not in declared)
+        if not unknown:
+            return None
+        return problem_response(
+            request,
+            422,
+            "validation",
+            errors=[
+                {
+                    "parameter": name,
+                    "code": "unknown_parameter",
+                    "detail": _("This operation has no such parameter."),
+                }
+                for name in unknown
+            ],
+        )

@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "zairyu.core.middleware.SecurityHeadersMiddleware",
     "zairyu.accounts.middleware.NetworkAllowListMiddleware",
     "zairyu.accounts.middleware.SessionTimeoutMiddleware",
+    "zairyu.api.api.UnknownQueryParametersMiddleware",
 ]
 
 ROOT_URLCONF = "zairyu.config.urls"

@@ -455,3 +455,13 @@ def test_a_body_that_is_not_an_object_and_odd_offsets_are_refused(scrivener, eng
     odd = api.get(BASE, {"updated_since": "0337-05-06T12:46:07-23:39"})
     assert odd.status_code == 422 and odd.json()["errors"][0]["parameter"] == "updated_since"
     assert api.get(BASE, {"updated_since": "2026-05-06T12:46:07-09:30"}).status_code == 200
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored(scrivener):
+    api = api_caller(scrivener)
+    response = api.get(BASE, {"stat": "draft"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"parameter": "stat", "code": "unknown_parameter", "detail": "This operation has no such parameter."}
+    ]
+    assert api.get(BASE, {"state": "draft"}).status_code == 200
