@@ -585,9 +585,10 @@ def application_submit(
     with transaction.atomic():
         application = (
             Application.objects.select_for_update(of=("self",))
-            .select_related("filer", "applicant_resident", "receiving_organization", "filed_via")
+            .select_related("applicant_resident")
             .get(pk=application_id, filer=user)
         )
+        application.filer = user  # the row was chosen by it: no need to read the user again
         if application.state not in EDITABLE_STATES:
             if application.submitted_at is not None:
                 return application  # already submitted: the same answer again
