@@ -241,20 +241,22 @@ def _summary(application: Application, request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _document_out(attachment: ApplicationDocument) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "role": attachment.role,
+        "document_type": attachment.document_type,
+        "file_name": attachment.document.original_name,
+        "content_type": attachment.document.content_type,
+        "size": attachment.document.size,
+        "sha256": attachment.document.sha256,
+        "added_at": attachment.added_at,
+    }
+
+
 def _documents(application: Application) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": a.pk,
-            "role": a.role,
-            "document_type": a.document_type,
-            "file_name": a.document.original_name,
-            "content_type": a.document.content_type,
-            "size": a.document.size,
-            "sha256": a.document.sha256,
-            "added_at": a.added_at,
-        }
-        for a in application.documents.select_related("document").filter(document__deleted_at__isnull=True)
-    ]
+    attachments = application.documents.select_related("document").filter(document__deleted_at__isnull=True)
+    return [_document_out(a) for a in attachments]
 
 
 def _detail(application: Application, request: HttpRequest) -> dict[str, Any]:
@@ -693,7 +695,7 @@ def applications_attach(
         ) from None
     except services.ApplicationRefused as exc:
         raise _refused(exc, 409) from None
-    return Status(201, next(d for d in _documents(application) if d["id"] == attached.pk))
+    return Status(201, _document_out(attached))
 
 
 @router.delete(
@@ -924,4 +926,4 @@ def applications_add_documents(
         raise ApiError(
             422 if any(i.get("parameter") for i in items) else 409, "refused", errors=items
         ) from None
-    return Status(201, next(d for d in _documents(application) if d["id"] == attached.pk))
+    return Status(201, _document_out(attached))
