@@ -465,3 +465,22 @@ def test_an_unknown_query_parameter_is_refused_not_ignored(scrivener):
         {"parameter": "stat", "code": "unknown_parameter", "detail": "This operation has no such parameter."}
     ]
     assert api.get(BASE, {"state": "draft"}).status_code == 200
+
+
+def test_calls_are_limited_per_user_and_per_client(scrivener, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_RATE_PER_USER_PER_MINUTE = 2
+    api = api_caller(scrivener)
+    assert [api.get(BASE).status_code for _ in range(2)] == [200, 200]
+    limited = api.get(BASE)
+    assert limited.status_code == 429 and limited["Retry-After"] == "60"
+    assert limited.json()["code"] == "rate_limited"
+
+    cache.clear()
+    settings.API_RATE_PER_USER_PER_MINUTE = 100
+    settings.API_RATE_PER_CLIENT_PER_MINUTE = 3
+    other = api_caller(active_user(UserKind.U4, email="other@example.com"), client=api.client)
+    assert [api.get(BASE).status_code, other.get(BASE).status_code, api.get(BASE).status_code] == [200] * 3
+    assert other.get(BASE).status_code == 429  # the client's budget is shared by all its users
