@@ -21,7 +21,17 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 
-from zairyu.api.problems import PROBLEM_MEDIA_TYPE, ApiError, Problem, problem_response, validation_items
+from zairyu.api.problems import (
+    PROBLEM_MEDIA_TYPE,
+    ApiError,
+    Problem,
+    problem_items_from,
+    problem_response,
+    refusal_status,
+    validation_items,
+)
+from zairyu.applications.services import ApplicationRefused
+from zairyu.documents.errors import DocumentRejected
 
 logger = logging.getLogger(__name__)
 
@@ -175,16 +185,23 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem_response(request, status, codes.get(status, "bad_request"), str(exc.message))
 
 
+@api.exception_handler(ApplicationRefused)
+def _refused(request: HttpRequest, exc: ApplicationRefused) -> HttpResponse:
+    """Any service refusal: 409 for the application's state, 422 for what was asked, each problem
+    with its pointer."""
+    return problem_response(request, refusal_status(exc), "refused", errors=problem_items_from(exc.problems))
+
+
+@api.exception_handler(DocumentRejected)
+def _document_rejected(request: HttpRequest, exc: DocumentRejected) -> HttpResponse:
+    """A file refused by the document checks (the same as on the web pages)."""
+    return problem_response(
+        request, 422, "validation", errors=[{"parameter": "file", "code": exc.code, "detail": exc.message}]
+    )
+
+
 @api.exception_handler(Exception)
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    from zairyu.applications.services import ApplicationRefused
-
-    if isinstance(exc, MultiPartParserError | BadRequest):
-        return problem_response(request, 400, "bad_request")
-    if isinstance(exc, ApplicationRefused):
-        from zairyu.api.problems import problem_items_from
-
-        return problem_response(request, 422, "refused", errors=problem_items_from(exc.problems))
     logger.exception(
         "API operation %s %s failed",
         request.method,

@@ -191,3 +191,14 @@ def validation_items(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             item["pointer"] = pointer(*loc)
         items.append(item)
     return items
+
+
+# Refusals that are about the application's state, not the request: the request was fine, the
+# application is past the point where it can be done (RFC 9110 409 Conflict).
+CONFLICT_CODES = frozenset({"not_editable", "not_pending", "request_open", "method_fixed"})
+
+
+def refusal_status(refused) -> int:
+    """409 when the application's state refuses it, else 422 (the request's content does)."""
+    codes = {p.code for p in refused.problems}
+    return 409 if codes and codes <= CONFLICT_CODES else 422

@@ -25,7 +25,7 @@ from pydantic import StrictBool
 
 from zairyu.api.auth import OAuth2
 from zairyu.api.idempotency import idempotent
-from zairyu.api.problems import ApiError, pointer, problem_items_from
+from zairyu.api.problems import ApiError, pointer, problem_items_from, refusal_status
 from zairyu.api.schemas_common import PageMeta
 from zairyu.applications import access, services
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
@@ -329,10 +329,6 @@ def _mine(request: HttpRequest, application_id: UUID) -> Application:
     return access.application_of(request.user, application_id)
 
 
-def _refused(exc: services.ApplicationRefused, status: int = 422) -> ApiError:
-    return ApiError(status, "refused", errors=problem_items_from(exc.problems))
-
-
 def _start(payload: ApplicationStart) -> services.Start:
     return services.Start(
         procedure=payload.procedure.strip().upper(),
@@ -557,18 +553,13 @@ def applications_check(request: HttpRequest, payload: ApplicationStart):
 )
 def applications_create(request: HttpRequest, payload: ApplicationCreate):
     _may_file(request)
-    try:
-        with transaction.atomic():
-            application = services.application_create(
-                user=request.user, start=_start(payload), ip=_ip(request)
-            )
-            Application.objects.filter(pk=application.pk).update(filed_via=request.api_client)
-            application.filed_via = request.api_client
-            if payload.answers:
-                _save_answers(request, application, payload.answers)
-                application.refresh_from_db()
-    except services.ApplicationRefused as exc:
-        raise _refused(exc) from None
+    with transaction.atomic():
+        application = services.application_create(user=request.user, start=_start(payload), ip=_ip(request))
+        Application.objects.filter(pk=application.pk).update(filed_via=request.api_client)
+        application.filed_via = request.api_client
+        if payload.answers:
+            _save_answers(request, application, payload.answers)
+            application.refresh_from_db()
     return Status(201, _detail(application, request))
 
 
@@ -594,10 +585,7 @@ def applications_get(request: HttpRequest, application_id: UUID):
 )
 def applications_update(request: HttpRequest, application_id: UUID, payload: AnswersPatch):
     application = _mine(request, application_id)
-    try:
-        errors = _save_answers(request, application, payload.answers)
-    except services.ApplicationRefused as exc:
-        raise _refused(exc, 409) from None
+    errors = _save_answers(request, application, payload.answers)
     application.refresh_from_db()
     return {"application": _detail(application, request), "errors": errors}
 
@@ -612,10 +600,7 @@ def applications_update(request: HttpRequest, application_id: UUID, payload: Ans
 )
 def applications_delete(request: HttpRequest, application_id: UUID):
     application = _mine(request, application_id)
-    try:
-        services.application_delete_draft(application=application, user=request.user, ip=_ip(request))
-    except services.ApplicationRefused as exc:
-        raise _refused(exc, 409) from None
+    services.application_delete_draft(application=application, user=request.user, ip=_ip(request))
     return Status(204, None)
 
 
@@ -656,8 +641,6 @@ def applications_attach(
     document_type: str = Form("", pattern=DOCUMENT_TYPE_PATTERN, max_length=64),
     taken_within_6_months: Form[bool] = False,
 ):
-    from zairyu.documents.errors import DocumentRejected
-
     application = _mine(request, application_id)
     if role == DocumentRole.PHOTO:
         if not taken_within_6_months:
@@ -677,24 +660,15 @@ def applications_attach(
         document_type = "organization_part"
     else:
         _known_document_type(document_type)
-    try:
-        attached = services.application_attach(
-            application=application,
-            user=request.user,
-            upload=file,
-            role=role,
-            document_type=document_type,
-            taken_within_6_months=taken_within_6_months,
-            ip=_ip(request),
-        )
-    except DocumentRejected as rejected:
-        raise ApiError(
-            422,
-            "validation",
-            errors=[{"parameter": "file", "code": rejected.code, "detail": rejected.message}],
-        ) from None
-    except services.ApplicationRefused as exc:
-        raise _refused(exc, 409) from None
+    attached = services.application_attach(
+        application=application,
+        user=request.user,
+        upload=file,
+        role=role,
+        document_type=document_type,
+        taken_within_6_months=taken_within_6_months,
+        ip=_ip(request),
+    )
     return Status(201, _document_out(attached))
 
 
@@ -709,12 +683,9 @@ def applications_detach(request: HttpRequest, application_id: UUID, document_id:
     application = _mine(request, application_id)
     if not ApplicationDocument.objects.filter(application=application, pk=document_id).exists():
         raise ApiError(404, "not_found")
-    try:
-        services.application_detach(
-            application=application, user=request.user, attachment_id=document_id, ip=_ip(request)
-        )
-    except services.ApplicationRefused as exc:
-        raise _refused(exc, 409) from None
+    services.application_detach(
+        application=application, user=request.user, attachment_id=document_id, ip=_ip(request)
+    )
     return Status(204, None)
 
 
@@ -815,28 +786,25 @@ def applications_signing_data(request: HttpRequest, application_id: UUID):
 )
 def applications_submit(request: HttpRequest, application_id: UUID, payload: SubmitIn):
     def run() -> HttpResponse:  # inside the idempotency transaction: no savepoint of its own
-        try:
-            with transaction.atomic(savepoint=False):
-                found = list(
-                    access.applications_of(request.user)
-                    .select_for_update()
-                    .filter(public_id=application_id)
-                    .order_by()
-                    .values_list("pk", "state")[:1]
-                )  # the row lock: what is signed is what is submitted
-                if not found:
-                    raise ApiError(404, "not_found")
-                pk, state = found[0]
-                if state in EDITABLE_STATES and request.user.kind in CARD_SIGNATURE_KINDS:
-                    _check_card_signature(request, Application.objects.get(pk=pk), payload)
-                submitted = services.application_submit(
-                    application_id=pk,
-                    user=request.user,
-                    submission_key=request.headers.get("Idempotency-Key", "")[:64],
-                    ip=_ip(request),
-                )
-        except services.ApplicationRefused as exc:
-            raise _refused(exc) from None
+        with transaction.atomic(savepoint=False):
+            found = list(
+                access.applications_of(request.user)
+                .select_for_update()
+                .filter(public_id=application_id)
+                .order_by()
+                .values_list("pk", "state")[:1]
+            )  # the row lock: what is signed is what is submitted
+            if not found:
+                raise ApiError(404, "not_found")
+            pk, state = found[0]
+            if state in EDITABLE_STATES and request.user.kind in CARD_SIGNATURE_KINDS:
+                _check_card_signature(request, Application.objects.get(pk=pk), payload)
+            submitted = services.application_submit(
+                application_id=pk,
+                user=request.user,
+                submission_key=request.headers.get("Idempotency-Key", "")[:64],
+                ip=_ip(request),
+            )
         body = Submitted.model_validate(
             {**_summary(submitted, request), "fee_yen": submitted.fee_yen}
         ).model_dump(mode="json")
@@ -866,16 +834,13 @@ def applications_events(request: HttpRequest, application_id: UUID):
 )
 def applications_request(request: HttpRequest, application_id: UUID, payload: RequestIn):
     application = _mine(request, application_id)
-    try:
-        created = services.application_request(
-            application=application,
-            user=request.user,
-            kind=payload.kind,
-            message=payload.message,
-            ip=_ip(request),
-        )
-    except services.ApplicationRefused as exc:
-        raise _refused(exc, 409) from None
+    created = services.application_request(
+        application=application,
+        user=request.user,
+        kind=payload.kind,
+        message=payload.message,
+        ip=_ip(request),
+    )
     return Status(
         201,
         {"id": created.pk, "kind": created.kind, "state": created.state, "created_at": created.created_at},
@@ -898,8 +863,6 @@ def applications_add_documents(
     document_type: str = Form(..., pattern=r"^[a-z][a-z0-9_]{0,63}$", max_length=64),
     declared: Form[bool] = False,
 ):
-    from zairyu.documents.errors import DocumentRejected
-
     application = _mine(request, application_id)
     _known_document_type(document_type)
     try:
@@ -911,12 +874,6 @@ def applications_add_documents(
             declared=declared,
             ip=_ip(request),
         )
-    except DocumentRejected as rejected:
-        raise ApiError(
-            422,
-            "validation",
-            errors=[{"parameter": "file", "code": rejected.code, "detail": rejected.message}],
-        ) from None
     except services.ApplicationRefused as exc:
         items = problem_items_from(exc.problems)
         for item in items:
@@ -924,6 +881,6 @@ def applications_add_documents(
                 item.pop("pointer")
                 item["parameter"] = "declared"
         raise ApiError(
-            422 if any(i.get("parameter") for i in items) else 409, "refused", errors=items
+            422 if any(i.get("parameter") for i in items) else refusal_status(exc), "refused", errors=items
         ) from None
     return Status(201, _document_out(attached))
