@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, When
 
 from zairyu.accounts.constants import OfficerRole, UserKind, UserState
 from zairyu.accounts.models import User
@@ -162,7 +163,9 @@ def accounts_load_demo() -> list[DemoLine]:
             abroad_on_reentry=False,
         )
         .exclude(status="permanent_resident")
-        .order_by("card_number")[:4]
+        # Tokyo first: the demo officers work at the Tokyo and Osaka offices, so what the demo
+        # foreign national files can be taken up by a demo officer.
+        .order_by(Case(When(prefecture="13", then=0), default=1), "card_number")[:4]
     )
     for index, resident in enumerate(residents):
         path = _card_for(resident, cards_dir, ca)
