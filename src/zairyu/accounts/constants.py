@@ -58,3 +58,5 @@ class TokenPurpose(models.TextChoices):
 class ChallengePurpose(models.TextChoices):
     REGISTER = "register", _("Registration with the signing certificate")
     SIGN_IN = "sign_in", _("Sign-in with the user-authentication certificate")
+    PASSKEY_REGISTER = "passkey_register", _("Registration of a passkey")
+    PASSKEY_SIGN_IN = "passkey_sign_in", _("Sign-in with a passkey")

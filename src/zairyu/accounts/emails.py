@@ -19,5 +19,8 @@ for code, subject in [
     ("card_expiring", _("The certificate of your My Number Card expires soon")),
     ("agent_certificate_expiring", _("Your agent certificate expires soon")),
     ("password_expiring", _("Your password expires soon")),
+    ("passkey_added", _("A passkey was added to your account")),
+    ("passkey_removed", _("A passkey was removed from your account")),
+    ("second_factor_reset", _("The second factor of your account was removed")),
 ]:
     register(code, subject, app="accounts")

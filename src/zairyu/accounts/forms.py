@@ -222,6 +222,31 @@ class OtpForm(forms.Form):
     )
 
 
+class PasskeyAnswerForm(forms.Form):
+    """What ``navigator.credentials.get()`` answered, as JSON (filled in by passkeys.js)."""
+
+    credential = forms.CharField(widget=forms.HiddenInput, max_length=16_000)
+
+
+class PasskeyAddForm(PasskeyAnswerForm):
+    name = forms.CharField(
+        label=_("Name of the passkey"),
+        max_length=64,
+        help_text=_("So you can tell your passkeys apart, e.g. “office laptop” or “blue security key”."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    field_order = ["name", "credential"]
+
+
+class PasskeyRemoveForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password, to confirm"),
+        strip=False,
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class ForgotPasswordForm(forms.Form):
     auth_id = forms.CharField(label=_("Authentication ID"), max_length=40)
     email = forms.EmailField(label=_("Registered e-mail address"), max_length=254)
@@ -254,3 +279,11 @@ class RemoveAccountForm(forms.Form):
 
 class UnlockForm(forms.Form):
     auth_id = forms.CharField(label=_("Authentication ID of the account to unlock"), max_length=40)
+
+
+class SecondFactorResetForm(forms.Form):
+    auth_id = forms.CharField(label=_("Authentication ID of the account"), max_length=40)
+    confirm = forms.BooleanField(
+        label=_("I have confirmed who the user is, and they lost their authenticator app and passkeys."),
+        required=True,
+    )

@@ -117,7 +117,8 @@ class EmailToken(models.Model):
 
 
 class CardChallenge(models.Model):
-    """A fresh single-use nonce the card signs (JPKI simulation). Bound to the browser session."""
+    """A fresh single-use nonce the card signs (JPKI simulation), or the challenge of a passkey
+    ceremony (WebAuthn; the purpose tells which). Bound to the browser session."""
 
     purpose = models.CharField(max_length=16, choices=ChallengePurpose.choices)
     nonce = models.CharField(max_length=64, unique=True)
@@ -128,3 +129,28 @@ class CardChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"challenge #{self.pk} {self.purpose}"
+
+
+class WebAuthnCredential(models.Model):
+    """A passkey or security key (WebAuthn) the user registered as a second factor (ADR 0012).
+
+    Only the public key is kept; ``sign_count`` follows the authenticator's counter so that a
+    cloned authenticator whose counter lags behind is noticed."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="passkeys")
+    name = models.CharField(_("name"), max_length=64)
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url, up to 1023 bytes
+    public_key = models.BinaryField()  # COSE key
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    aaguid = models.CharField(max_length=36, blank=True)
+    created_at = models.DateTimeField(_("added"), default=clock.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"passkey #{self.pk} of user #{self.user_id}"

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -27,7 +28,18 @@ from zairyu.accounts.constants import (
     UserKind,
     UserState,
 )
-from zairyu.accounts.models import CardChallenge, EmailToken, User
+from zairyu.accounts.models import CardChallenge, EmailToken, User, WebAuthnCredential
+from zairyu.accounts.passkeys import (
+    PasskeyResponseInvalid,
+    RelyingParty,
+    authentication_options_json,
+    challenge_of,
+    counter_lags,
+    parse_credential,
+    registration_options_json,
+    verify_authentication,
+    verify_registration,
+)
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
 from zairyu.notifications.services import email_queue
@@ -385,31 +397,54 @@ GENERIC_REFUSAL = _(
 )
 
 
-def sign_in_verify(*, auth_id: str, password: str, card_id: str | None, ip: str | None = None) -> User:
+def sign_in_verify(
+    *,
+    auth_id: str,
+    password: str,
+    card_id: str | None,
+    ip: str | None = None,
+    officer_side: bool | None = None,
+) -> User:
     """Check ID + password (+ the card, for U1–U3). Every refusal is the same :class:`SignInRefused`
     so that nothing can be learnt about which IDs exist, are locked or need a card.
 
     ``card_id``: the card that signed this sign-in's challenge, or ``None`` for a password-only
     sign-in (U4–U8 and officers; U1–U3 only to follow up after their card certificate expired).
-    The failure count and the lock are committed even though the sign-in is refused.
+    ``officer_side``: when given, the page signed in on (officers' or applicants'); the other
+    side's accounts are refused like anything else.
+    The failure count and the lock are committed even though the sign-in is refused. When a second
+    factor follows (:func:`second_factor_needed`), the count is *not* reset here: only a completed
+    sign-in resets it, so a stolen password does not buy endless guesses at the code.
     """
     with transaction.atomic():
-        user = _sign_in_check(auth_id=auth_id, password=password, card_id=card_id, ip=ip)
+        user = _sign_in_check(
+            auth_id=auth_id, password=password, card_id=card_id, ip=ip, officer_side=officer_side
+        )
     if user is None:
         raise SignInRefused("sign_in_refused", GENERIC_REFUSAL)
     return user
 
 
-def _sign_in_check(*, auth_id: str, password: str, card_id: str | None, ip: str | None) -> User | None:
+def _spend_a_password_hash(password: str) -> None:
+    """The work of one password check with the configured hasher and its parameters (Argon2 in
+    production), for refusals that need no check: unknown IDs, locked accounts, accounts without
+    a usable password. Every refusal then costs the same, so timing does not tell them apart."""
+    make_password(password)
+
+
+def _sign_in_check(
+    *, auth_id: str, password: str, card_id: str | None, ip: str | None, officer_side: bool | None
+) -> User | None:
     user = User.objects.select_for_update().filter(username=auth_id_normalize(auth_id)).first()
-    if user is None:
-        # Spend the time a real check takes, so timing tells nothing either.
-        User().set_password(password)
-        audit_record(action="accounts.sign_in_failed", ip=ip, details={"reason": "unknown_id"})
-        return None
-    now = clock.now()
-    if user.is_locked():
-        audit_record(action="accounts.sign_in_failed", target=user, ip=ip, details={"reason": "locked"})
+    if user is None or user.is_locked() or not user.has_usable_password():
+        _spend_a_password_hash(password)
+        if user is None:
+            reason = "unknown_id"
+        elif user.is_locked():
+            reason = "locked"
+        else:
+            reason = user.state if user.state != UserState.ACTIVE else "no_password"
+        audit_record(action="accounts.sign_in_failed", target=user, ip=ip, details={"reason": reason})
         return None
     if not user.check_password(password):
         _count_failed_attempt(user, ip=ip, reason="wrong_password")
@@ -417,6 +452,8 @@ def _sign_in_check(*, auth_id: str, password: str, card_id: str | None, ip: str 
     refusal = None
     if user.state != UserState.ACTIVE:
         refusal = user.state
+    elif officer_side is not None and user.is_officer != officer_side:
+        refusal = "other_side"
     elif user.kind in CARD_KINDS:
         card_valid = user.valid_until is not None and user.valid_until >= clock.today()
         if card_id is None and card_valid:
@@ -428,17 +465,30 @@ def _sign_in_check(*, auth_id: str, password: str, card_id: str | None, ip: str 
     if refusal:
         audit_record(action="accounts.sign_in_failed", target=user, ip=ip, details={"reason": refusal})
         return None
-    user.failed_logins = 0
-    user.last_login = now
-    user.save(update_fields=["failed_logins", "last_login"])
-    audit_record(
-        action="accounts.signed_in", actor=user, target=user, ip=ip, details={"card": card_id is not None}
-    )
+    if second_factor_needed(user):
+        audit_record(
+            action="accounts.password_accepted",
+            actor=user,
+            target=user,
+            ip=ip,
+            details={"card": card_id is not None},
+        )
+        return user
+    _sign_in_completed(user, ip=ip, details={"card": card_id is not None})
     return user
 
 
+def _sign_in_completed(user: User, *, ip: str | None, details: dict) -> None:
+    """The whole sign-in succeeded (password, card where needed, second factor where needed):
+    only now is the failure count reset."""
+    user.failed_logins = 0
+    user.last_login = clock.now()
+    user.save(update_fields=["failed_logins", "last_login"])
+    audit_record(action="accounts.signed_in", actor=user, target=user, ip=ip, details=details)
+
+
 def _count_failed_attempt(user: User, *, ip: str | None, reason: str) -> None:
-    """One more failure (wrong password or code); the fifth locks the account for 24 hours."""
+    """One more failure (wrong password, code or passkey); the fifth locks the account for 24 hours."""
     user.failed_logins += 1
     details = {"reason": reason, "failures": user.failed_logins}
     if user.failed_logins >= settings.LOGIN_FAILURE_LIMIT:
@@ -468,14 +518,33 @@ def mfa_required(user: User) -> bool:
     return user.kind in settings.MFA_REQUIRED_KINDS
 
 
+def has_passkeys(user: User) -> bool:
+    return WebAuthnCredential.objects.filter(user=user).exists()
+
+
+def second_factor_needed(user: User) -> bool:
+    """After the password: a second step when the category requires one, or when the user set
+    one up (an authenticator app or a passkey)."""
+    return user.has_totp or mfa_required(user) or has_passkeys(user)
+
+
 @transaction.atomic
-def totp_begin(*, user: User) -> str:
-    """A new secret for enrolment (not active until confirmed with a code)."""
+def totp_begin(*, user: User, renew: bool = False, ip: str | None = None) -> str:
+    """The secret for enrolment (not active until confirmed with a code). A pending secret is
+    kept — through reloads, wrong codes and a new sign-in — so that a key already scanned into
+    an app keeps working; ``renew`` (the user asked for a new key) replaces it."""
     import pyotp
 
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.has_totp:
+        raise AccountError("totp_active", _("An authenticator app is already set up for this account."))
+    if user.totp_secret and not renew:
+        return user.totp_secret
     secret = pyotp.random_base32()
+    renewed = bool(user.totp_secret)
     User.objects.filter(pk=user.pk).update(totp_secret=secret, totp_confirmed_at=None, totp_last_step=0)
-    user.totp_secret, user.totp_confirmed_at = secret, None
+    if renewed:
+        audit_record(action="accounts.totp_key_renewed", actor=user, target=user, ip=ip)
     return secret
 
 
@@ -497,69 +566,296 @@ def _totp_step_if_valid(user: User, code: str) -> int | None:
 
 @transaction.atomic
 def totp_confirm(*, user: User, code: str, ip: str | None = None) -> bool:
+    """Enrolment at sign-in: the first right code activates the app and completes the sign-in."""
     user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_locked():
+        return False
     step = _totp_step_if_valid(user, code)
     if step is None:
         return False
     user.totp_confirmed_at, user.totp_last_step = clock.now(), step
     user.save(update_fields=["totp_confirmed_at", "totp_last_step"])
     audit_record(action="accounts.totp_enrolled", actor=user, target=user, ip=ip)
+    _sign_in_completed(user, ip=ip, details={"second_factor": "totp"})
     return True
 
 
 @transaction.atomic
 def totp_verify(*, user: User, code: str, ip: str | None = None) -> bool:
     """Check a sign-in code; a code is accepted once (replay refused). Failures count towards
-    the same lock-out as wrong passwords."""
+    the same lock-out as wrong passwords, and the count is reset only here, when the sign-in
+    completes."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_locked():
+        audit_record(action="accounts.sign_in_failed", target=user, ip=ip, details={"reason": "locked"})
         return False
     step = _totp_step_if_valid(user, code)
     if step is None:
         _count_failed_attempt(user, ip=ip, reason="wrong_code")
         return False
     user.totp_last_step = step
-    user.failed_logins = 0
-    user.save(update_fields=["totp_last_step", "failed_logins"])
+    user.save(update_fields=["totp_last_step"])
+    _sign_in_completed(user, ip=ip, details={"second_factor": "totp"})
     return True
+
+
+# --- passkeys (WebAuthn, ADR 0012) --------------------------------------------------------------
+
+
+def _passkey_challenge_issue(*, purpose: str, session_key: str) -> bytes:
+    nonce = _challenge_issue(
+        purpose=purpose, session_key=session_key, seconds=settings.WEBAUTHN_CHALLENGE_SECONDS
+    )
+    return bytes.fromhex(nonce)
+
+
+def _passkey_challenge_use(*, credential: dict, purpose: str, session_key: str) -> bytes:
+    """The challenge the answer is for, used up now; refused when unknown, expired, used, for
+    another purpose or issued to another session."""
+    challenge = challenge_of(credential)
+    _challenge_use(
+        nonce=challenge.hex(),
+        purpose=purpose,
+        session_key=session_key,
+        message=_("The passkey's answer is stale or was used already. Try again."),
+    )
+    return challenge
+
+
+def _credential_pairs(user: User) -> list[tuple[str, list[str]]]:
+    return [
+        (credential_id, transports or [])
+        for credential_id, transports in WebAuthnCredential.objects.filter(user=user).values_list(
+            "credential_id", "transports"
+        )
+    ]
+
+
+@transaction.atomic
+def passkey_registration_begin(*, user: User, rp: RelyingParty, session_key: str) -> str:
+    """Options for ``navigator.credentials.create()`` (JSON), with a fresh challenge bound to this
+    session. Keys the user already has are excluded, so one authenticator is not added twice."""
+    challenge = _passkey_challenge_issue(purpose=ChallengePurpose.PASSKEY_REGISTER, session_key=session_key)
+    return registration_options_json(
+        rp=rp,
+        challenge=challenge,
+        username=user.auth_id_display,
+        display_name=user.full_name,
+        existing=_credential_pairs(user),
+    )
+
+
+PASSKEY_LIMIT = 10
+
+
+def passkey_register(
+    *, user: User, name: str, credential_json: str, rp: RelyingParty, session_key: str, ip: str | None = None
+) -> WebAuthnCredential:
+    """Verify the browser's answer and keep the new passkey (its public key only)."""
+    refused = AccountError(
+        "passkey_invalid", _("The passkey could not be added. Try again, or use another passkey.")
+    )
+    try:
+        credential = parse_credential(credential_json)
+        try:
+            # Used up in its own transaction: a refused answer cannot be tried again with it.
+            challenge = _passkey_challenge_use(
+                credential=credential, purpose=ChallengePurpose.PASSKEY_REGISTER, session_key=session_key
+            )
+        except AccountError:
+            raise PasskeyResponseInvalid("challenge") from None
+        new = verify_registration(rp=rp, credential=credential, challenge=challenge)
+    except PasskeyResponseInvalid as exc:
+        audit_record(
+            action="accounts.passkey_refused",
+            actor=user,
+            target=user,
+            ip=ip,
+            details={"step": "register", "reason": exc.code},
+        )
+        raise refused from None
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)
+        if WebAuthnCredential.objects.filter(credential_id=new.credential_id).exists():
+            raise AccountError("passkey_exists", _("This passkey is already registered."))
+        if WebAuthnCredential.objects.filter(user=user).count() >= PASSKEY_LIMIT:
+            raise AccountError(
+                "passkey_limit", _("You have 10 passkeys already. Remove one before adding another.")
+            )
+        passkey = WebAuthnCredential.objects.create(
+            user=user,
+            name=name.strip()[:64],
+            credential_id=new.credential_id,
+            public_key=new.public_key,
+            sign_count=new.sign_count,
+            transports=new.transports,
+            aaguid=new.aaguid,
+        )
+        audit_record(
+            action="accounts.passkey_registered",
+            actor=user,
+            target=user,
+            ip=ip,
+            details={"passkey": passkey.pk, "aaguid": new.aaguid},
+        )
+        _mail(user, "passkey_added", key=f"passkey_added:{passkey.pk}", name=passkey.name)
+    return passkey
+
+
+@transaction.atomic
+def passkey_sign_in_begin(*, user: User, rp: RelyingParty, session_key: str) -> str:
+    """Options for ``navigator.credentials.get()`` at the second step, for this user's keys."""
+    challenge = _passkey_challenge_issue(purpose=ChallengePurpose.PASSKEY_SIGN_IN, session_key=session_key)
+    return authentication_options_json(rp=rp, challenge=challenge, credentials=_credential_pairs(user))
+
+
+@transaction.atomic
+def passkey_sign_in(
+    *, user: User, credential_json: str, rp: RelyingParty, session_key: str, ip: str | None = None
+) -> bool:
+    """The second step with a passkey instead of a code. A refusal counts like a wrong code (and
+    is committed); a counter that lags behind the stored one (a cloned authenticator?) is refused
+    and audited apart. Success completes the sign-in."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_locked():
+        audit_record(action="accounts.sign_in_failed", target=user, ip=ip, details={"reason": "locked"})
+        return False
+    passkey = None
+    try:
+        credential = parse_credential(credential_json)
+        try:
+            challenge = _passkey_challenge_use(
+                credential=credential, purpose=ChallengePurpose.PASSKEY_SIGN_IN, session_key=session_key
+            )
+        except AccountError:
+            raise PasskeyResponseInvalid("challenge") from None
+        passkey = (
+            WebAuthnCredential.objects.select_for_update()
+            .filter(user=user, credential_id=str(credential.get("id") or ""))
+            .first()
+        )
+        if passkey is None:
+            raise PasskeyResponseInvalid("unknown_credential")
+        counter = verify_authentication(
+            rp=rp,
+            credential=credential,
+            challenge=challenge,
+            public_key=bytes(passkey.public_key),
+            sign_count=passkey.sign_count,
+        )
+        if counter_lags(stored=passkey.sign_count, received=counter):
+            audit_record(
+                action="accounts.passkey_clone_suspected",
+                target=user,
+                ip=ip,
+                details={"passkey": passkey.pk, "stored": passkey.sign_count, "received": counter},
+            )
+            raise PasskeyResponseInvalid("counter")
+    except PasskeyResponseInvalid as exc:
+        audit_record(
+            action="accounts.passkey_refused",
+            target=user,
+            ip=ip,
+            details={"step": "sign_in", "reason": exc.code, "passkey": passkey.pk if passkey else None},
+        )
+        _count_failed_attempt(user, ip=ip, reason="wrong_passkey")
+        return False
+    passkey.sign_count, passkey.last_used_at = counter, clock.now()
+    passkey.save(update_fields=["sign_count", "last_used_at"])
+    audit_record(
+        action="accounts.passkey_used", actor=user, target=user, ip=ip, details={"passkey": passkey.pk}
+    )
+    _sign_in_completed(user, ip=ip, details={"second_factor": "passkey"})
+    return True
+
+
+@transaction.atomic
+def passkey_remove(*, user: User, passkey_id: int, password: str, ip: str | None = None) -> None:
+    """Remove one of the user's passkeys, confirmed with the password. An account that must use
+    a second factor keeps at least one (its authenticator app, or another passkey)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    passkey = WebAuthnCredential.objects.filter(user=user, pk=passkey_id).first()
+    if passkey is None:
+        raise AccountError("passkey_unknown", _("This passkey is not registered to your account."))
+    if not user.check_password(password):
+        raise AccountError("wrong_password", _("The password is not correct."))
+    others = WebAuthnCredential.objects.filter(user=user).exclude(pk=passkey.pk).exists()
+    if mfa_required(user) and not user.has_totp and not others:
+        raise AccountError(
+            "last_factor",
+            _("This is your only second factor and your account needs one. Add another passkey first."),
+        )
+    name = passkey.name
+    passkey.delete()
+    audit_record(
+        action="accounts.passkey_removed", actor=user, target=user, ip=ip, details={"passkey": passkey_id}
+    )
+    _mail(user, "passkey_removed", key=f"passkey_removed:{passkey_id}", name=name)
+
+
+@transaction.atomic
+def second_factor_reset(*, user: User, actor: User, ip: str | None = None) -> None:
+    """Recovery for a user who lost every second factor (phone and passkeys), once a supervisor
+    has confirmed who they are — the same path as lifting a lock-out. The authenticator app and
+    every passkey are removed; a category that needs a second factor sets up a new app at the next
+    sign-in. A password reset by e-mail does *not* do this (ADR 0012)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    passkeys = WebAuthnCredential.objects.filter(user=user)
+    details = {"totp": user.has_totp, "passkeys": passkeys.count()}
+    passkeys.delete()
+    user.totp_secret, user.totp_confirmed_at, user.totp_last_step = "", None, 0
+    user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
+    audit_record(action="accounts.second_factor_reset", actor=actor, target=user, ip=ip, details=details)
+    _mail(user, "second_factor_reset", key=f"second_factor_reset:{user.pk}:{clock.now().isoformat()}")
 
 
 # --- card challenges ----------------------------------------------------------------------------
 
 
-@transaction.atomic
-def card_challenge_issue(*, purpose: str, session_key: str) -> str:
-    """A fresh nonce for the card to sign, valid for a few minutes, once, in this session."""
+def _challenge_issue(*, purpose: str, session_key: str, seconds: int) -> str:
     if purpose not in ChallengePurpose.values:
         raise ValueError(purpose)
     now = clock.now()
     CardChallenge.objects.filter(expires_at__lt=now - dt.timedelta(hours=1)).delete()
     nonce = secrets.token_hex(32)
     CardChallenge.objects.create(
-        purpose=purpose,
-        nonce=nonce,
-        session_key=session_key,
-        expires_at=now + dt.timedelta(seconds=settings.CARD_CHALLENGE_SECONDS),
+        purpose=purpose, nonce=nonce, session_key=session_key, expires_at=now + dt.timedelta(seconds=seconds)
     )
     return nonce
+
+
+def _challenge_use(*, nonce: str, purpose: str, session_key: str, message) -> None:
+    """Use a challenge once; refuse it when unknown, expired, for another purpose or session, or used.
+    Committed at once (its own transaction when called outside one)."""
+    with transaction.atomic():
+        challenge = CardChallenge.objects.select_for_update().filter(nonce=nonce or "").first()
+        if (
+            challenge is None
+            or challenge.used_at is not None
+            or challenge.expires_at <= clock.now()
+            or challenge.purpose != purpose
+            or not secrets.compare_digest(challenge.session_key, session_key or "")
+        ):
+            raise AccountError("challenge_invalid", message)
+        challenge.used_at = clock.now()
+        challenge.save(update_fields=["used_at"])
+
+
+@transaction.atomic
+def card_challenge_issue(*, purpose: str, session_key: str) -> str:
+    """A fresh nonce for the card to sign, valid for a few minutes, once, in this session."""
+    return _challenge_issue(purpose=purpose, session_key=session_key, seconds=settings.CARD_CHALLENGE_SECONDS)
 
 
 @transaction.atomic
 def card_challenge_consume(*, nonce: str, purpose: str, session_key: str) -> bytes:
     """Use a challenge; refuse it when unknown, expired, for another purpose or session, or used."""
-    challenge = CardChallenge.objects.select_for_update().filter(nonce=nonce or "").first()
-    if (
-        challenge is None
-        or challenge.used_at is not None
-        or challenge.expires_at <= clock.now()
-        or challenge.purpose != purpose
-        or not secrets.compare_digest(challenge.session_key, session_key or "")
-    ):
-        raise AccountError(
-            "challenge_invalid", _("The card's answer is stale or was used already. Read the card again.")
-        )
-    challenge.used_at = clock.now()
-    challenge.save(update_fields=["used_at"])
+    _challenge_use(
+        nonce=nonce,
+        purpose=purpose,
+        session_key=session_key,
+        message=_("The card's answer is stale or was used already. Read the card again."),
+    )
     return challenge_bytes(nonce=nonce, purpose=purpose)
 
 

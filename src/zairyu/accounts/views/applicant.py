@@ -288,7 +288,7 @@ def finish_first_factor(
     request: HttpRequest, user: User, *, method: str, next_url: str, staff: bool
 ) -> HttpResponse:
     """After ID + password (+ card): ask for the second factor when the user has or needs one."""
-    if user.has_totp or services.mfa_required(user):
+    if services.second_factor_needed(user):
         request.session.cycle_key()
         request.session[PENDING_KEY] = {
             "user": user.pk,
@@ -333,9 +333,8 @@ def password_sign_in(request: HttpRequest, *, staff: bool, template: str, home: 
                     password=form.cleaned_data["password"],
                     card_id=None,
                     ip=_ip(request),
+                    officer_side=staff,
                 )
-                if (user.kind == UserKind.OFFICER) != staff:
-                    raise services.SignInRefused("sign_in_refused", services.GENERIC_REFUSAL)
             except services.AccountError as exc:
                 _count_failure(request)
                 form.add_error(None, exc.message)
@@ -375,6 +374,7 @@ def sign_in_card(request: HttpRequest) -> HttpResponse:
                     password=form.cleaned_data["password"],
                     card_id=verified.card_id,
                     ip=_ip(request),
+                    officer_side=False,
                 )
             except services.AccountError as exc:
                 _count_failure(request)
@@ -415,19 +415,29 @@ def _pending_user(request: HttpRequest, *, staff: bool) -> tuple[User | None, di
 
 @require_http_methods(["GET", "POST"])
 def otp(request: HttpRequest, *, staff: bool = False) -> HttpResponse:
-    """The second factor: a TOTP code, or enrolment when the category requires one and none exists."""
+    """The second step: a TOTP code or a passkey, or enrolment of an authenticator app when the
+    category requires a second factor and none exists. The key shown for enrolment stays the same
+    (reloads, wrong codes) until it is confirmed or the user asks for a new one."""
     user, pending = _pending_user(request, staff=staff)
     sign_in_url = "staff:sign-in" if staff else "accounts:sign-in"
     if user is None:
         request.session.pop(PENDING_KEY, None)
         messages.info(request, _("Please sign in again."))
         return redirect(sign_in_url)
-    enrolling = not user.has_totp
-    form = forms.OtpForm(request.POST or None)
-    if enrolling and (request.method == "GET" or not user.totp_secret):
+    has_passkeys = services.has_passkeys(user)
+    enrolling = not user.has_totp and not has_passkeys
+    if enrolling and request.method == "POST" and request.POST.get("new_key"):
+        services.totp_begin(user=user, renew=True, ip=_ip(request))
+        messages.info(
+            request, _("Here is a new key. Scan this QR code again: the previous key no longer works.")
+        )
+        return redirect(request.path)
+    if enrolling and not user.totp_secret:
         services.totp_begin(user=user)
         user.refresh_from_db()
-    if request.method == "POST" and form.is_valid():
+    code_accepted = enrolling or user.has_totp
+    form = forms.OtpForm(request.POST or None)
+    if request.method == "POST" and code_accepted and form.is_valid():
         code = form.cleaned_data["code"]
         ok = (
             services.totp_confirm(user=user, code=code, ip=_ip(request))
@@ -440,7 +450,17 @@ def otp(request: HttpRequest, *, staff: bool = False) -> HttpResponse:
             return redirect(pending["next"])
         _count_failure(request)
         form.add_error("code", _("This code is not correct or was used already. Enter the current code."))
-    context = {"form": form, "enrolling": enrolling, "staff": staff}
+    context = {
+        "form": form,
+        "enrolling": enrolling,
+        "staff": staff,
+        "code_accepted": code_accepted,
+        "has_passkeys": has_passkeys,
+    }
+    if has_passkeys:
+        from zairyu.accounts.views.passkeys import passkey_page_context
+
+        context.update(passkey_page_context(request))
     if enrolling:
         from zairyu.accounts.totp import provisioning_qr_svg_data_uri, provisioning_uri
 
@@ -482,6 +502,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _profile_page(request: HttpRequest, status: int = 200, **overrides) -> HttpResponse:
+    from zairyu.accounts.views.passkeys import passkey_management_context
+
     user: User = request.user
     context = {
         "account": user,
@@ -496,6 +518,7 @@ def _profile_page(request: HttpRequest, status: int = 200, **overrides) -> HttpR
         "password_form": forms.ChangePasswordForm(user=user),
         "remove_form": forms.RemoveAccountForm(),
         "can_change_address": user.kind in (UserKind.U1, UserKind.U2, UserKind.U3, UserKind.U4),
+        **passkey_management_context(request, staff=False),
         **overrides,
     }
     return render(request, "accounts/profile.html", context, status=status)

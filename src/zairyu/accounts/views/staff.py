@@ -53,6 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "office": office,
             "prefectures": prefectures,
             "unlock_form": forms.UnlockForm(),
+            "second_factor_form": forms.SecondFactorResetForm(prefix="factor"),
             "can_unlock": request.user.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMINISTRATOR),
             "organization_queue": officer_queue_counts(request.user) if office else None,
             "application_queue": queue_counts(request.user) if office else None,
@@ -77,4 +78,32 @@ def unlock(request: HttpRequest) -> HttpResponse:
         else:
             services.user_unlock(user=target, actor=request.user, ip=_ip(request))
             messages.success(request, _("The account is unlocked."))
+    return redirect("staff:home")
+
+
+@officer_required
+@require_POST
+def second_factor_reset(request: HttpRequest) -> HttpResponse:
+    """Recovery of an applicant-side account that lost every second factor (ADR 0012)."""
+    if request.user.role not in (OfficerRole.SUPERVISOR, OfficerRole.ADMINISTRATOR):
+        return render(request, "accounts/forbidden.html", status=403)
+    form = forms.SecondFactorResetForm(request.POST, prefix="factor")
+    if not form.is_valid():
+        messages.error(request, _("Enter the ID and confirm that you checked who the user is."))
+        return redirect("staff:home")
+    target = (
+        User.objects.filter(username=services.auth_id_normalize(form.cleaned_data["auth_id"]))
+        .exclude(kind=UserKind.OFFICER)
+        .first()
+    )
+    if target is None:
+        messages.error(request, _("No applicant-side account has this ID."))
+    else:
+        services.second_factor_reset(user=target, actor=request.user, ip=_ip(request))
+        messages.success(
+            request,
+            _(
+                "The authenticator app and passkeys of the account are removed. It sets up a new app at the next sign-in."
+            ),
+        )
     return redirect("staff:home")
