@@ -55,7 +55,7 @@ check-deploy: install
 	ZAIRYU_ENV=production ZAIRYU_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 	ZAIRYU_ALLOWED_HOSTS=zairyu.example ZAIRYU_DATABASE_URL=postgres://postgres@127.0.0.1:5432/zairyu \
 	ZAIRYU_REDIS_URL=redis://127.0.0.1:6379/0 ZAIRYU_CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
-	ZAIRYU_SMTP_HOST=127.0.0.1 $(PY) manage.py check --deploy --fail-level WARNING
+	ZAIRYU_SMTP_HOST=127.0.0.1 ZAIRYU_CLAMD=tcp://127.0.0.1:3310 $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) var

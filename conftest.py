@@ -44,6 +44,20 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture
+def clamd(settings) -> str:
+    """A running clamd that knows the EICAR test signature (``scripts/clamd_ci.sh start``; .ci/run
+    starts it), made the site's scanner for this test. Returns its address."""
+    from zairyu.documents.scanning import clamd_ping
+
+    url = os.environ.get("ZAIRYU_TEST_CLAMD") or "tcp://127.0.0.1:3310"
+    if not clamd_ping(url):
+        skip_or_fail(f"needs clamd at {url} (scripts/clamd_ci.sh start; .ci/run starts it)")
+    settings.CLAMD = url
+    settings.SCAN_FAIL_CLOSED = False
+    return url
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

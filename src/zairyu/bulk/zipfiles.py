@@ -7,10 +7,13 @@ document type of the checklist (``passport_copy``, ``enrolment_certificate`` …
 inside the ZIP are ignored.
 
 The ZIP itself is inspected before anything is unpacked — number of entries, total uncompressed
-size, compression ratio, encrypted entries, links, paths that climb out, nested archives — and
-refused whole if any is wrong. Each file is then read with a bound and goes through
-``application_attach``: the same checks as a single upload. A file that fails is reported with
-the reason; the others are attached.
+size, compression ratio (of each large entry and of the whole), encrypted entries, links, paths
+that climb out, nested archives — and refused whole if any is wrong. It is then scanned for
+malware as a whole (ADR 0013; when it is within ``CLAMD_STREAM_MAX_BYTES``, else only its files
+are) and refused whole if clamd finds anything. Each file is then read with a bound, must have
+the size its entry declares, and goes through ``application_attach``: the same checks as a single
+upload, its own malware scan included. A file that fails is reported with the reason; the others
+are attached (a file held because the scanner was unreachable says so).
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from zairyu.bulk.models import BulkImport
 from zairyu.bulk.parsing import FileRefused
 from zairyu.core.audit import audit_record
 from zairyu.documents.checks import sanitize_filename
+from zairyu.documents.constants import ScanState
 from zairyu.documents.errors import DocumentRejected, lazy_format
+from zairyu.documents.scanning import held_message, upload_scan
 from zairyu.registry.validators import normalize_card_number
 
 _NAME_RE = re.compile(r"(?P<key>[A-Za-z0-9]+)_(?P<kind>[a-z][a-z0-9_]*)\.(?P<ext>[A-Za-z]{3,4})")
@@ -117,6 +122,13 @@ def inspect_zip(upload: Any) -> zipfile.ZipFile:
                 "zip_bomb",
                 _("The ZIP file unpacks to far more than it holds, as no photo or PDF does. It was refused."),
             )
+    compressed = sum(info.compress_size for info in infos if not info.is_dir())
+    if total > _LARGE and total > limit("ZIP_MAX_RATIO") * max(compressed, 1):
+        # Many small entries that each stay under the per-entry check can still add up to a bomb.
+        raise _refuse(
+            "zip_bomb",
+            _("The ZIP file unpacks to far more than it holds, as no photo or PDF does. It was refused."),
+        )
     cap = limit("ZIP_MAX_UNPACKED_BYTES")
     if total > cap:
         raise _refuse(
@@ -139,6 +151,20 @@ class _Named(io.BytesIO):
         self.name = name
 
 
+def _scan_whole(upload: Any, *, user: Any, ip: str | None) -> None:
+    """Scan the whole ZIP (clamd unpacks it) before any of its files is read."""
+    size = getattr(upload, "size", None)
+    if size is None or size > settings.CLAMD_STREAM_MAX_BYTES:
+        return  # too large for one stream: each file is scanned on its own when attached
+    name = sanitize_filename(getattr(upload, "name", None), default="attachments.zip")
+    try:
+        upload_scan(upload, name=name, subject="bulk_zip", actor=user, ip=ip)
+    except DocumentRejected as rejected:
+        raise _refuse(rejected.code, rejected.message) from None
+    finally:
+        upload.seek(0)
+
+
 def _already_attached(application: Any, document_type: str, data: bytes) -> bool:
     """The same PDF attached before (the ZIP uploaded again): not attached twice."""
     digest = hashlib.sha256(data).hexdigest()
@@ -152,6 +178,7 @@ def bulk_attach_zip(
 ) -> list[EntryResult]:
     """Attach each file of the ZIP to its row's application; a result per file."""
     archive = inspect_zip(upload)
+    _scan_whole(upload, user=user, ip=ip)
     rows = list(bulk_import.rows.filter(application__isnull=False).select_related("application"))
     by_key: dict[str, Any] = {}
     for row in rows:
@@ -241,6 +268,11 @@ def bulk_attach_zip(
                 EntryResult(name, False, _("This file of the ZIP is damaged."), row=row.row_number)
             )
             continue
+        if len(data) <= max_bytes and len(data) != info.file_size:
+            results.append(  # the entry's header lies about its size: not a file we read as is
+                EntryResult(name, False, _("This file of the ZIP is damaged."), row=row.row_number)
+            )
+            continue
         if data.startswith(b"PK\x03\x04") or any(data.startswith(m) for m in _ARCHIVE_MAGIC[1:]):
             results.append(
                 EntryResult(
@@ -256,7 +288,7 @@ def bulk_attach_zip(
             )
             continue
         try:
-            applications.application_attach(
+            attached = applications.application_attach(
                 application=row.application,
                 user=user,
                 upload=_Named(data, name),
@@ -270,7 +302,16 @@ def bulk_attach_zip(
         except applications.ApplicationRefused as refusal:
             results.append(EntryResult(name, False, refusal.problems[0].message, row=row.row_number))
         else:
-            results.append(EntryResult(name, True, row=row.row_number, application=row.application))
+            held = attached.document.scan_state == ScanState.PENDING
+            results.append(
+                EntryResult(
+                    name,
+                    True,
+                    held_message(name) if held else "",
+                    row=row.row_number,
+                    application=row.application,
+                )
+            )
     audit_record(
         action="bulk.attachments",
         actor=user,

@@ -10,8 +10,8 @@ class StoredDocumentAdmin(admin.ModelAdmin):
     Files are seen only through the applications and organizations screens, which check access.
     """
 
-    list_display = ("id", "kind", "document_type", "size", "page_count", "created_at", "deleted_at")
-    list_filter = ("kind", "document_type", "created_at")
+    list_display = ("id", "kind", "document_type", "size", "scan_state", "created_at", "deleted_at")
+    list_filter = ("kind", "scan_state", "document_type", "created_at")
     search_fields = ("=id", "=sha256")
     ordering = ("-created_at",)
     fields = (
@@ -26,6 +26,9 @@ class StoredDocumentAdmin(admin.ModelAdmin):
         "width",
         "height",
         "photo_taken_within_6_months",
+        "scan_state",
+        "scanned_at",
+        "scan_signature",
         "created_at",
         "deleted_at",
     )

@@ -160,17 +160,7 @@ def check_pdf(file: IO[bytes] | bytes, *, max_bytes: int) -> PdfInfo:
     Raises :class:`DocumentRejected` with one of the codes ``too_large``, ``empty``, ``not_pdf``,
     ``damaged``, ``encrypted``, ``restricted``, ``active_content``, ``no_pages``.
     """
-    data = read_bounded(
-        file,
-        max_bytes=max_bytes,
-        too_large_message=lazy_format(
-            _(
-                "This PDF is larger than %(limit)s MB. Scan it again at a lower resolution (200 dpi "
-                "is enough) or in black and white, or split it into several files, and upload it again."
-            ),
-            {"limit": format_mb(max_bytes)},
-        ),
-    )
+    data = read_bounded(file, max_bytes=max_bytes, too_large_message=pdf_too_large_message(max_bytes))
     if not data.strip():
         raise DocumentRejected(
             "empty",
@@ -223,6 +213,16 @@ def check_pdf(file: IO[bytes] | bytes, *, max_bytes: int) -> PdfInfo:
         sha256=hashlib.sha256(data).hexdigest(),
         pdf_version=version,
         data=data,
+    )
+
+
+def pdf_too_large_message(max_bytes: int) -> Promise:
+    return lazy_format(
+        _(
+            "This PDF is larger than %(limit)s MB. Scan it again at a lower resolution (200 dpi "
+            "is enough) or in black and white, or split it into several files, and upload it again."
+        ),
+        {"limit": format_mb(max_bytes)},
     )
 
 
@@ -310,8 +310,12 @@ def _uri_allowed(uri: Any) -> bool:
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PHOTO_MIN_WIDTH, PHOTO_MIN_HEIGHT = 240, 320
-PHOTO_MAX_SIDE = 4000  # a 50 KB portrait never needs more; decoding is bounded by this
-PHOTO_MAX_PIXELS = 3000 * 4000
+# Read from the header before a single pixel is decoded. A 50 KB JPEG of a face never needs more,
+# and 1200 × 1600 decodes to under 6 MB; a 46 KB file can declare 3000 × 4000 (36 MB to decode,
+# more with the conversions) or, forged, 65535 × 65535 — a decompression bomb.
+PHOTO_MAX_WIDTH, PHOTO_MAX_HEIGHT = 1200, 1600
+PHOTO_MAX_SIDE = PHOTO_MAX_HEIGHT  # a sideways phone photo (EXIF-rotated) is 1600 wide before turning
+PHOTO_MAX_PIXELS = PHOTO_MAX_WIDTH * PHOTO_MAX_HEIGHT
 PHOTO_RATIO = 4 / 3  # height : width, as for a photo 4 cm high and 3 cm wide
 PHOTO_RATIO_TOLERANCE = 0.05
 PHOTO_QUALITIES = (90, 85, 80, 75, 70, 65, 60)  # never below 60: faces must stay recognisable
@@ -338,13 +342,7 @@ def check_photo(file: IO[bytes] | bytes, *, max_bytes: int) -> PhotoResult:
     Raises :class:`DocumentRejected` with one of the codes ``too_large``, ``empty``, ``not_jpeg``,
     ``damaged``, ``too_big_dimensions``, ``wrong_proportion``, ``too_small``.
     """
-    too_large_message = lazy_format(
-        _(
-            "The photo is larger than %(limit)s KB. Save it again with a smaller size (for example "
-            "300 × 400 pixels) or stronger JPEG compression, and upload it again."
-        ),
-        {"limit": format_kb(max_bytes)},
-    )
+    too_large_message = photo_too_large_message(max_bytes)
     data = read_bounded(file, max_bytes=max_bytes, too_large_message=too_large_message)
     if not data:
         raise DocumentRejected(
@@ -378,7 +376,11 @@ def check_photo(file: IO[bytes] | bytes, *, max_bytes: int) -> PhotoResult:
         except DocumentRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_big_dimensions(width=None, height=None) from None
+            # Pillow refused the header itself (beyond Image.MAX_IMAGE_PIXELS): say what it declares.
+            declared = _jpeg_declared_size(data)
+            raise _too_big_dimensions(
+                width=declared[0] if declared else None, height=declared[1] if declared else None
+            ) from None
         except Exception:  # Pillow reports broken images as OSError, SyntaxError, ValueError …
             raise DocumentRejected(
                 "damaged",
@@ -438,6 +440,40 @@ def check_photo(file: IO[bytes] | bytes, *, max_bytes: int) -> PhotoResult:
     raise DocumentRejected("too_large", too_large_message, detail="after_reencoding")
 
 
+def photo_too_large_message(max_bytes: int) -> Promise:
+    return lazy_format(
+        _(
+            "The photo is larger than %(limit)s KB. Save it again with a smaller size (for example "
+            "300 × 400 pixels) or stronger JPEG compression, and upload it again."
+        ),
+        {"limit": format_kb(max_bytes)},
+    )
+
+
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # frame headers; not DHT, JPG, DAC
+
+
+def _jpeg_declared_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the first frame header (SOFn) of a JPEG, without decoding anything."""
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return None
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if marker in _SOF_MARKERS and position + 9 <= len(data):
+            height = int.from_bytes(data[position + 5 : position + 7], "big")
+            width = int.from_bytes(data[position + 7 : position + 9], "big")
+            return width, height
+        if marker == 0xDA or length < 2:  # start of scan: no frame header before it
+            return None
+        position += 2 + length
+    return None
+
+
 def _check_dimensions(width: int, height: int) -> None:
     if max(width, height) > PHOTO_MAX_SIDE or width * height > PHOTO_MAX_PIXELS:
         raise _too_big_dimensions(width=width, height=height)
@@ -452,10 +488,11 @@ def _too_big_dimensions(*, width: int | None, height: int | None) -> DocumentRej
     else:
         message = lazy_format(
             _(
-                "The photo is %(width)s × %(height)s pixels, more than we can process. Reduce it, for "
-                "example to 300 × 400 pixels, and upload it again."
+                "This image is %(width)s × %(height)s pixels; a photo must be at most %(max_width)s × "
+                "%(max_height)s pixels (width × height). Reduce it, for example to 300 × 400 pixels, "
+                "and upload it again."
             ),
-            {"width": width, "height": height},
+            {"width": width, "height": height, "max_width": PHOTO_MAX_WIDTH, "max_height": PHOTO_MAX_HEIGHT},
         )
     return DocumentRejected("too_big_dimensions", message)
 

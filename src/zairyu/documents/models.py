@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.core import clock
-from zairyu.documents.constants import DocumentKind
+from zairyu.documents.constants import DocumentKind, ScanState
 
 
 class StoredDocument(models.Model):
@@ -18,6 +18,10 @@ class StoredDocument(models.Model):
 
     Rows are not deleted: ``deleted_at`` is set and the file removed, so that references from
     applications and the audit trail keep pointing at something.
+
+    ``scan_state`` is the virus scanner's word (ADR 0013). A ``pending`` file was stored while the
+    scanner could not be reached: it is held — not served, not submitted — until
+    ``documents_rescan_held`` scans it; an ``infected`` one was found by that rescan and deleted.
     """
 
     Kind = DocumentKind
@@ -49,6 +53,13 @@ class StoredDocument(models.Model):
     photo_taken_within_6_months = models.BooleanField(
         _("photo taken within the last 6 months (confirmed by the uploader)"), default=False
     )
+    scan_state = models.CharField(
+        _("virus check"), max_length=16, choices=ScanState.choices, default=ScanState.NOT_SCANNED
+    )
+    scanned_at = models.DateTimeField(_("checked for viruses at"), null=True, blank=True)
+    scan_signature = models.CharField(
+        _("virus found"), max_length=200, blank=True, help_text=_("The scanner's name for what it found.")
+    )
     created_at = models.DateTimeField(_("uploaded at"), default=clock.now, db_index=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
 
@@ -64,6 +75,15 @@ class StoredDocument(models.Model):
                 condition=~Q(kind=DocumentKind.PHOTO) | Q(photo_taken_within_6_months=True),
                 name="documents_photo_age_confirmed",
             ),
+            models.CheckConstraint(
+                condition=Q(scan_state__in=ScanState.values), name="documents_scan_state_valid"
+            ),
+        ]
+        indexes = [
+            # The rescan of held files reads only these.
+            models.Index(
+                fields=["created_at"], condition=Q(scan_state="pending"), name="documents_scan_pending"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -72,3 +92,8 @@ class StoredDocument(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_held(self) -> bool:
+        """Stored while the virus scanner was unreachable and not scanned yet: not to be used."""
+        return self.scan_state == ScanState.PENDING

@@ -15,6 +15,8 @@ Who may see or delete a document is not decided here: callers check access first
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -30,13 +32,30 @@ from django.utils.translation import gettext_lazy as _
 
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
-from zairyu.documents.checks import check_pdf, check_photo, format_mb, sanitize_filename
-from zairyu.documents.constants import CONTENT_TYPES, EXTENSIONS, PHOTO_DOCUMENT_TYPE, DocumentKind
+from zairyu.documents.checks import (
+    check_pdf,
+    check_photo,
+    format_mb,
+    pdf_too_large_message,
+    photo_too_large_message,
+    read_bounded,
+    sanitize_filename,
+)
+from zairyu.documents.constants import (
+    CONTENT_TYPES,
+    EXTENSIONS,
+    PHOTO_DOCUMENT_TYPE,
+    DocumentKind,
+    ScanState,
+)
 from zairyu.documents.errors import DocumentRejected, DocumentUnavailable, lazy_format
 from zairyu.documents.models import StoredDocument
+from zairyu.documents.scanning import ScannerError, clamd_scan, refusal_audits_flush, upload_scan
 
 if TYPE_CHECKING:
     from zairyu.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
@@ -47,7 +66,6 @@ TEMPORARY_PREFIX = ".upload-"
 # --- storing ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def document_store_pdf(
     *,
     upload: IO[bytes],
@@ -55,16 +73,39 @@ def document_store_pdf(
     document_type: str,
     ip: str | None = None,
     existing: Iterable[StoredDocument] | None = None,
+    generated: bool = False,
 ) -> StoredDocument:
     """Check an uploaded PDF (``DOCUMENT_MAX_BYTES``) and store it for ``owner``.
 
+    The bytes are read (bounded), scanned for malware (:func:`zairyu.documents.scanning.upload_scan`),
+    checked, and stored; the scan comes first so that a known exploit never reaches the PDF parser.
+    The returned document's ``scan_state`` is ``pending`` when it is held because the scanner was
+    unreachable: the caller tells the user it is being checked.
+
     ``existing``: the documents already attached to the same application, if the caller wants
     the ``APPLICATION_MAX_BYTES`` budget checked with the real size of this file.
+    ``generated``: a PDF this system made (an issued certificate), not an upload: not scanned.
 
-    Raises :class:`DocumentRejected` (see :func:`zairyu.documents.checks.check_pdf`).
+    Raises :class:`DocumentRejected` (see :func:`zairyu.documents.checks.check_pdf`, and
+    ``infected`` / ``scan_unavailable`` from the scan).
     """
     _check_document_type(document_type)
-    info = check_pdf(upload, max_bytes=settings.DOCUMENT_MAX_BYTES)
+    max_bytes = settings.DOCUMENT_MAX_BYTES
+    data = read_bounded(upload, max_bytes=max_bytes, too_large_message=pdf_too_large_message(max_bytes))
+    name = _display_name(upload, DocumentKind.PDF)
+    scan_state = (
+        ScanState.NOT_SCANNED
+        if generated
+        else upload_scan(
+            data,
+            name=name,
+            subject=document_type,
+            actor=owner,
+            ip=ip,
+            details={"kind": DocumentKind.PDF, "sha256": hashlib.sha256(data).hexdigest()},
+        )
+    )
+    info = check_pdf(data, max_bytes=max_bytes)
     if existing is not None:
         check_total_size(existing=existing, adding=info.size)
     document = StoredDocument(
@@ -72,16 +113,15 @@ def document_store_pdf(
         owner=owner,
         kind=DocumentKind.PDF,
         document_type=document_type,
-        original_name=_display_name(upload, DocumentKind.PDF),
+        original_name=name,
         content_type=CONTENT_TYPES[DocumentKind.PDF],
         size=info.size,
         sha256=info.sha256,
         page_count=info.page_count,
     )
-    return _document_write(document, data=info.data, ip=ip)
+    return _document_write(document, data=info.data, ip=ip, scan_state=scan_state)
 
 
-@transaction.atomic
 def document_store_photo(
     *,
     upload: IO[bytes],
@@ -93,7 +133,8 @@ def document_store_photo(
 ) -> StoredDocument:
     """Check a face photo (``PHOTO_MAX_BYTES``) and store it re-encoded, without metadata.
 
-    The uploader must confirm that the photo was taken within the last 6 months.
+    The uploader must confirm that the photo was taken within the last 6 months. The uploaded
+    bytes are scanned for malware before Pillow reads them (see :func:`document_store_pdf`).
     """
     _check_document_type(document_type)
     if not taken_within_6_months:
@@ -104,7 +145,18 @@ def document_store_photo(
                 "is older, take a new photo and upload that one."
             ),
         )
-    result = check_photo(upload, max_bytes=settings.PHOTO_MAX_BYTES)
+    max_bytes = settings.PHOTO_MAX_BYTES
+    data = read_bounded(upload, max_bytes=max_bytes, too_large_message=photo_too_large_message(max_bytes))
+    name = _display_name(upload, DocumentKind.PHOTO)
+    scan_state = upload_scan(
+        data,
+        name=name,
+        subject=document_type,
+        actor=owner,
+        ip=ip,
+        details={"kind": DocumentKind.PHOTO, "sha256": hashlib.sha256(data).hexdigest()},
+    )
+    result = check_photo(data, max_bytes=max_bytes)
     if existing is not None:
         check_total_size(existing=existing, adding=result.size)
     document = StoredDocument(
@@ -112,7 +164,7 @@ def document_store_photo(
         owner=owner,
         kind=DocumentKind.PHOTO,
         document_type=document_type,
-        original_name=_display_name(upload, DocumentKind.PHOTO),
+        original_name=name,
         content_type=CONTENT_TYPES[DocumentKind.PHOTO],
         size=result.size,
         sha256=result.sha256,
@@ -120,12 +172,16 @@ def document_store_photo(
         height=result.height,
         photo_taken_within_6_months=True,
     )
-    return _document_write(document, data=result.jpeg_bytes, ip=ip)
+    return _document_write(document, data=result.jpeg_bytes, ip=ip, scan_state=scan_state)
 
 
-def _document_write(document: StoredDocument, *, data: bytes, ip: str | None) -> StoredDocument:
+def _document_write(
+    document: StoredDocument, *, data: bytes, ip: str | None, scan_state: str
+) -> StoredDocument:
     now = clock.now()
     document.created_at = now
+    document.scan_state = scan_state
+    document.scanned_at = now if scan_state == ScanState.CLEAN else None
     document.storage_name = f"{now:%Y}/{now:%m}/{uuid.uuid4().hex}{EXTENSIONS[DocumentKind(document.kind)]}"
     path = _write_private_file(document.storage_name, data)  # no file, no row
     try:
@@ -141,6 +197,7 @@ def _document_write(document: StoredDocument, *, data: bytes, ip: str | None) ->
                     "document_type": document.document_type,
                     "size": document.size,
                     "sha256": document.sha256,
+                    "scan": document.scan_state,
                 },
             )
     except BaseException:
@@ -239,9 +296,23 @@ def _missing_message() -> Any:
 
 def document_open(document: StoredDocument) -> IO[bytes]:
     """The stored bytes of ``document``, opened for reading. The caller closes it (FileResponse does)."""
+    if document.scan_state == ScanState.INFECTED:
+        raise DocumentUnavailable(
+            "infected",
+            _(
+                "This file was removed because a virus or other malware was found in it. Upload a "
+                "clean copy of the document."
+            ),
+        )
     if document.deleted_at is not None:
         raise DocumentUnavailable(
             "deleted", _("This document was deleted. Upload it again if it is still needed.")
+        )
+    if document.scan_state == ScanState.PENDING:
+        # Held: stored while the scanner was unreachable. Nobody opens it before it was scanned.
+        raise DocumentUnavailable(
+            "being_checked",
+            _("This file is still being checked for viruses. Open it again in a few minutes."),
         )
     try:
         return document_path(document).open("rb")
@@ -308,6 +379,90 @@ def documents_purge_orphan_files(*, older_than: dt.timedelta = dt.timedelta(days
     if removed:
         audit_record(action="documents.orphans_purged", details={"count": removed})
     return removed
+
+
+# --- held files: the rescan -----------------------------------------------------------------------
+
+RESCAN_BATCH = 200
+
+
+def documents_rescan_held(*, batch: int = RESCAN_BATCH) -> dict[str, int]:
+    """Scan the files held while the scanner was unreachable (``scan_state`` pending), oldest first.
+
+    Clean: accepted (``clean``). Infected: deleted, audited with the signature's name, and the
+    uploader is e-mailed. Stops at the first file the scanner cannot answer for (still down): the
+    rest wait for the next run. Safe to run twice: each file's state is checked under a row lock.
+    """
+    counts = {"clean": 0, "infected": 0, "still_held": 0, "missing": 0}
+    if not settings.CLAMD:
+        return counts
+    held = list(
+        StoredDocument.objects.filter(scan_state=ScanState.PENDING, deleted_at__isnull=True)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    for position, document_id in enumerate(held):
+        document = StoredDocument.objects.get(pk=document_id)
+        try:
+            with document_path(document).open("rb") as handle:
+                verdict = clamd_scan(handle)
+        except (FileNotFoundError, DocumentUnavailable):
+            counts["missing"] += 1  # removed meanwhile; documents_purge_orphan_files tidies up
+            continue
+        except ScannerError as exc:
+            logger.warning("rescan of held files stopped: %s", exc)
+            counts["still_held"] += len(held) - position
+            break
+        state = document_scan_record(document_id=document_id, signature=verdict.signature)
+        if state in counts:
+            counts[state] += 1
+    refusal_audits_flush()
+    return counts
+
+
+@transaction.atomic
+def document_scan_record(*, document_id: uuid.UUID, signature: str) -> str:
+    """Record the rescan of a held document: ``signature`` empty = clean. Returns the new state
+    (or the state it already had, if another run recorded it first)."""
+    document = StoredDocument.objects.select_for_update().get(pk=document_id)
+    if document.scan_state != ScanState.PENDING or document.deleted_at is not None:
+        return document.scan_state
+    now = clock.now()
+    document.scanned_at = now
+    if not signature:
+        document.scan_state = ScanState.CLEAN
+        document.save(update_fields=["scan_state", "scanned_at"])
+        audit_record(action="documents.scanned", target=document, details={"scan": ScanState.CLEAN})
+        return ScanState.CLEAN
+    document.scan_state = ScanState.INFECTED
+    document.scan_signature = signature[:200]
+    document.deleted_at = now
+    document.save(update_fields=["scan_state", "scanned_at", "scan_signature", "deleted_at"])
+    audit_record(
+        action="documents.malware_found",
+        target=document,
+        details={
+            "signature": document.scan_signature,
+            "kind": document.kind,
+            "document_type": document.document_type,
+            "sha256": document.sha256,
+        },
+    )
+    logger.warning("held document %s removed: malware %s found", document.pk, document.scan_signature)
+    path = document_path(document)
+    transaction.on_commit(lambda: path.unlink(missing_ok=True), robust=True)
+    owner = document.owner
+    if owner is not None and owner.email:
+        from zairyu.notifications.services import email_queue
+
+        email_queue(
+            kind="documents_malware_removed",
+            to=owner.email,
+            language=getattr(owner, "language", "ja") or "ja",
+            context={"file_name": document.original_name, "uploaded_at": document.created_at},
+            key=f"documents_malware_removed:{document.pk}",
+        )
+    return ScanState.INFECTED
 
 
 # --- size budget of one application -------------------------------------------------------------

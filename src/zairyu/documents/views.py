@@ -27,24 +27,43 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 
 from zairyu.documents.checks import sanitize_filename
 from zairyu.documents.constants import CONTENT_TYPES, EXTENSIONS, DocumentKind
+from zairyu.documents.errors import DocumentUnavailable
 from zairyu.documents.models import StoredDocument
 from zairyu.documents.services import document_open
 
 DOCUMENT_CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'; frame-ancestors 'none'"
+SCAN_STATUS = {"being_checked": 409, "infected": 410}  # DocumentUnavailable codes of the virus check
 _ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._() -]+")
 
 
-def document_response(request: HttpRequest, document: StoredDocument, *, inline: bool) -> FileResponse:
+def document_response(
+    request: HttpRequest, document: StoredDocument, *, inline: bool
+) -> FileResponse | HttpResponse:
     """The file of ``document`` as a response with safe headers; the caller has checked access.
 
-    Raises :class:`zairyu.documents.errors.DocumentUnavailable` if it was deleted or its file is gone.
+    A file held for the virus check answers 409, one removed as infected 410, each with a plain
+    message (ADR 0013). Raises :class:`zairyu.documents.errors.DocumentUnavailable` if it was
+    deleted or its file is gone.
     """
     kind = DocumentKind(document.kind)
-    response = FileResponse(document_open(document), content_type=CONTENT_TYPES[kind])
+    try:
+        handle = document_open(document)
+    except DocumentUnavailable as unavailable:
+        if unavailable.code not in SCAN_STATUS:
+            raise
+        refusal = HttpResponse(
+            str(unavailable.message),
+            status=SCAN_STATUS[unavailable.code],
+            content_type="text/plain; charset=utf-8",
+        )
+        refusal["X-Content-Type-Options"] = "nosniff"
+        refusal["Cache-Control"] = "private, no-store"
+        return refusal
+    response = FileResponse(handle, content_type=CONTENT_TYPES[kind])
     name = sanitize_filename(document.original_name, default=f"document{EXTENSIONS[kind]}")
     response["Content-Disposition"] = content_disposition(name, inline=inline)
     response["X-Content-Type-Options"] = "nosniff"

@@ -213,6 +213,43 @@ def _store(upload: IO[bytes], *, owner: User | None, document_type: str, field: 
         raise OrganizationError(f"document_{exc.code}", str(exc.message), field=field) from exc
 
 
+def _check_documents_scanned(filing: Any) -> None:
+    """No decision on a filing whose files are held for the virus check or were removed as
+    infected (ADR 0013): the officer has not seen what the filer sent."""
+    from zairyu.documents.constants import ScanState
+    from zairyu.documents.models import StoredDocument
+
+    ids = [
+        getattr(filing, field.attname)
+        for field in filing._meta.concrete_fields
+        if field.is_relation and field.related_model is StoredDocument
+    ]
+    for mandate in filing.new_mandates.all():
+        ids += [mandate.mandate_document_id, mandate.pledge_document_id]
+    documents = StoredDocument.objects.filter(
+        pk__in=[pk for pk in ids if pk], scan_state__in=[ScanState.PENDING, ScanState.INFECTED]
+    )
+    for document in documents.order_by("created_at"):
+        if document.scan_state == ScanState.PENDING:
+            raise OrganizationError(
+                "document_being_checked",
+                _(
+                    "The file “%(name)s” of this filing is still being checked for viruses. Decide "
+                    "again in a few minutes."
+                )
+                % {"name": document.original_name},
+            )
+        raise OrganizationError(
+            "document_infected",
+            _(
+                "The file “%(name)s” of this filing was removed because a virus or other malware was "
+                "found in it. Refuse the filing, giving this as the reason, so that it is filed again "
+                "with a clean copy."
+            )
+            % {"name": document.original_name},
+        )
+
+
 def _registry_organization(corporate_number: str, *, field: str) -> ReceivingOrganization:
     from zairyu.registry.validators import normalize_corporate_number, validate_corporate_number
 
@@ -786,6 +823,7 @@ def usage_application_approve(*, application_id: int, officer: User, ip: str | N
     from zairyu.accounts.services import auth_id_generate, email_token_issue
 
     application = _lock_open(UsageApplication, pk=application_id, officer=officer)
+    _check_documents_scanned(application)
     organization = ReceivingOrganization.objects.select_for_update().get(pk=application.organization_id)
     _check_removal_block(email=application.email, full_name=application.full_name, organization=organization)
     enrolment = Enrolment.objects.select_for_update().filter(organization=organization).first()
@@ -1037,6 +1075,7 @@ def periodic_report_approve(*, report_id: int, officer: User, ip: str | None = N
     from zairyu.accounts.services import user_remove
 
     report = _lock_open(PeriodicReport, pk=report_id, officer=officer)
+    _check_documents_scanned(report)
     enrolment = Enrolment.objects.select_for_update().get(organization_id=report.organization_id)
     old_until = enrolment.valid_until or report.expiry_at_filing
     enrolment.valid_until = validity_end(old_until)
@@ -1222,6 +1261,7 @@ def change_notification_approve(
     """Apply the change: the registry's record of the organization (a move to another office's
     area moves the organization to that office), the staff member's name, or the new mandates."""
     change = _lock_open(ChangeNotification, pk=change_id, officer=officer)
+    _check_documents_scanned(change)
     details: dict[str, Any] = {"kind": change.kind}
     if change.kind == ChangeKind.ORGANIZATION:
         organization = ReceivingOrganization.objects.select_for_update().get(pk=change.organization_id)

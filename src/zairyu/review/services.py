@@ -647,7 +647,10 @@ def _complete_context(decision: Decision, issue: Issue, add_ons: list[AddOnDecis
 def _store_pdf(data: bytes, *, name: str, document_type: str):
     from zairyu.documents.services import document_store_pdf
 
-    return document_store_pdf(upload=ContentFile(data, name=name), owner=None, document_type=document_type)
+    # Our own PDF, not an upload: not scanned for malware (ADR 0013).
+    return document_store_pdf(
+        upload=ContentFile(data, name=name), owner=None, document_type=document_type, generated=True
+    )
 
 
 def _verification_code() -> str:

@@ -193,6 +193,28 @@ def zip_bytes() -> bytes:
     return out.getvalue()
 
 
+# --- malware test files (EICAR) -----------------------------------------------------------------
+
+# The EICAR anti-virus test string, in two halves so that this source file is no "virus" itself.
+# CI's clamd knows it through its own signature (scripts/clamd_ci.sh); any real clamd knows it too.
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def pdf_with_eicar() -> bytes:
+    """A valid, plain PDF (it passes every PDF check) whose page content carries the EICAR string
+    as a comment, in an uncompressed stream."""
+
+    def change(pdf: pikepdf.Pdf) -> None:
+        pdf.pages[0].Contents = pdf.make_stream(b"%" + EICAR + b"\nBT /F1 24 Tf 72 720 Td (Page 1) Tj ET")
+
+    return pdf_bytes(change=change, compress_streams=False)
+
+
+def jpeg_with_eicar() -> bytes:
+    """A good face photo with the EICAR string after its end marker (decoders ignore it)."""
+    return jpeg_bytes() + EICAR
+
+
 # --- JPEGs --------------------------------------------------------------------------------------
 
 

@@ -96,11 +96,49 @@ def test_a_photo_over_50_kb_is_refused():
     assert "50 KB" in str(error.message)
 
 
-@pytest.mark.parametrize(("width", "height"), [(4500, 6000), (45000, 60000)])
-def test_a_decompression_bomb_header_is_refused_before_decoding(width, height):
+@pytest.fixture
+def decoded(monkeypatch) -> list[object]:
+    """Records every image whose pixels Pillow decodes (``ImageFile.load``)."""
+    from PIL import ImageFile
+
+    loads: list[object] = []
+    original = ImageFile.ImageFile.load
+
+    def load(self):
+        loads.append(self.size)
+        return original(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return loads
+
+
+@pytest.mark.parametrize(("width", "height"), [(4500, 6000), (45000, 60000), (65535, 65535)])
+def test_a_decompression_bomb_header_is_refused_before_decoding(width, height, decoded):
     data = f.jpeg_with_declared_size(width, height)
     assert len(data) < 2000
-    assert refusal(data).code == "too_big_dimensions"
+    error = refusal(data)
+    assert error.code == "too_big_dimensions"
+    # Even beyond Pillow's own bomb limit, the message says what the file declares.
+    assert f"{width} × {height} pixels" in str(error.message) and "at most 1200 × 1600" in str(error.message)
+    assert decoded == []
+
+
+def test_a_small_file_of_3000_by_4000_pixels_is_refused_for_its_pixels_without_decoding(decoded):
+    out = io.BytesIO()
+    Image.new("L", (3000, 4000), 128).save(out, format="JPEG", quality=10, optimize=True)
+    data = out.getvalue()
+    assert len(data) < LIMIT  # 46 KB: it passes the size check; decoded, it would take ~36 MB or more
+    error = refusal(data)
+    assert error.code == "too_big_dimensions"
+    assert str(error.message).startswith(
+        "This image is 3000 × 4000 pixels; a photo must be at most 1200 × 1600"
+    )
+    assert decoded == []  # the header was read, not one pixel
+
+
+def test_the_largest_accepted_photo_is_decoded_and_kept():
+    result = check_photo(f.jpeg_bytes(1200, 1600, quality=30), max_bytes=200 * 1024)
+    assert (result.width, result.height) == (1200, 1600)
 
 
 def test_re_encoding_lowers_the_quality_until_the_photo_fits():

@@ -20,6 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("--noreload", action="store_true")
 
     def handle(self, *args, **options):
+        if os.environ.get("RUN_MAIN") != "true":  # once, not again in the reloader's child
+            from zairyu.documents.scanning import scanner_status_line
+
+            self.stdout.write(scanner_status_line())
         if settings.CELERY_TASK_ALWAYS_EAGER and (
             options["noreload"] or os.environ.get("RUN_MAIN") == "true"
         ):
