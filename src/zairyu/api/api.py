@@ -31,6 +31,7 @@ from zairyu.api.problems import (
     validation_items,
 )
 from zairyu.applications.services import ApplicationRefused
+from zairyu.core.outage import OUTAGE_ERRORS, outage_problem
 from zairyu.documents.errors import DocumentRejected
 
 logger = logging.getLogger(__name__)
@@ -198,6 +199,10 @@ def _document_rejected(request: HttpRequest, exc: DocumentRejected) -> HttpRespo
     return problem_response(
         request, 422, "validation", errors=[{"parameter": "file", "code": exc.code, "detail": exc.message}]
     )
+
+
+for _outage in OUTAGE_ERRORS:  # Redis, the broker or the database down: 503, not 500
+    api.add_exception_handler(_outage, outage_problem)
 
 
 @api.exception_handler(Exception)
