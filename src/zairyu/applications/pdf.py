@@ -930,10 +930,17 @@ def _watermark(canvas: Canvas) -> None:
 
 
 def _applicant_facts(application: Application) -> dict[str, str]:
+    from zairyu.applications.disclosure import registry_disclosure
     from zairyu.registry.reference import nationalities
 
     answers = application.answers or {}
     resident = application.applicant_resident
+    # The record fills what the answers lack only as the disclosure policy allows: a submitted
+    # application passed the identity cross-check.
+    if not registry_disclosure(
+        application.filer, resident, identity_matched=bool(application.receipt_number)
+    ).facts:
+        resident = None
     name = str(
         answers.get("roman_name") or application.applicant_name or (resident.roman_name if resident else "")
     )

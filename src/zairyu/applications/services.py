@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from zairyu.accounts.models import User
 from zairyu.applications import receipts
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
+from zairyu.applications.disclosure import applicant_label, prefill_answers, registry_disclosure
 from zairyu.applications.models import Application, ApplicationDocument, ApplicationEvent
 from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck, lookup_resident
 from zairyu.applications.rules.receipt import receipt_method_problems, receipt_options
@@ -102,10 +103,12 @@ def _scope_facts(user: User, *, resident, organization) -> dict[str, bool]:
 
 
 def start_problems(
-    *, user: User, start: Start, today: dt.date, known_resident=None
+    *, user: User, start: Start, today: dt.date, known_resident=None, identity_matched: bool = False
 ) -> tuple[list[Problem], Any, Any]:
     """Whether ``user`` may start this application; returns (problems, resident, organization).
-    ``known_resident``: the registry record already loaded for ``start.card_number`` (re-checks)."""
+    ``known_resident``: the registry record already loaded for ``start.card_number`` (re-checks).
+    ``identity_matched``: the identity items typed so far match the record, so the disclosure
+    policy lets the messages name the record's dates (:mod:`zairyu.applications.disclosure`)."""
     from zairyu.registry.models import ReceivingOrganization
     from zairyu.registry.validators import normalize_corporate_number
 
@@ -179,8 +182,15 @@ def start_problems(
         if not may:
             problems.append(_problem("organization_expired", reason))
     if resident is not None:
+        disclosure = registry_disclosure(user, resident, identity_matched=identity_matched)
         problems += list(
-            timing_problems(procedure=start.procedure, add_ons=start.add_ons, resident=resident, today=today)
+            timing_problems(
+                procedure=start.procedure,
+                add_ons=start.add_ons,
+                resident=resident,
+                today=today,
+                disclose_dates=disclosure.facts,
+            )
         )
     return problems, resident, organization
 
@@ -198,8 +208,9 @@ def application_create(
     answers: dict[str, Any] = {}
     if copy_from is not None and copy_from.filer_id == user.pk:
         answers = dict(copy_from.answers)
+    disclosure = registry_disclosure(user, resident)
     if resident is not None:
-        answers = {**answers_from_registry(resident), **answers}
+        answers = {**prefill_answers(disclosure, resident, card_number=start.card_number), **answers}
         answers["card_number"] = resident.card_number
     application = Application.objects.create(
         filer=user,
@@ -210,7 +221,7 @@ def application_create(
         group=entry.group.code if entry.group else "",
         applicant_resident=resident,
         receiving_organization=organization,
-        applicant_name=resident.roman_name if resident is not None else "",
+        applicant_name=applicant_label(disclosure, resident, str(answers.get("roman_name", ""))),
         answers=answers,
         facts=dict(start.facts or {}),
         copied_from=copy_from if copy_from is not None and copy_from.filer_id == user.pk else None,
@@ -225,27 +236,6 @@ def application_create(
         details={"procedure": start.procedure, "status": start.status},
     )
     return application
-
-
-def answers_from_registry(resident) -> dict[str, Any]:
-    """What the registry already knows fills the form (the user checks it; the cross-check compares).
-    Public: the bulk path pre-fills its rows with it as ``application_create`` does."""
-    return {
-        "nationality": resident.nationality,
-        "roman_name": resident.roman_name,
-        "kanji_name": resident.kanji_name,
-        "sex": {"M": "male", "F": "female"}.get(resident.sex, ""),
-        "date_of_birth": resident.date_of_birth.isoformat(),
-        "address_prefecture": resident.prefecture,
-        "address_municipality": resident.municipality,
-        "address_street": resident.address_rest,
-        "card_expiry": resident.card_expires_on.isoformat(),
-        "current_period_of_stay": resident.period_of_stay,
-        "current_period_expiry": resident.stay_expires_on.isoformat() if resident.stay_expires_on else "",
-    }
-
-
-_answers_from_registry = answers_from_registry  # the former private name, for existing callers
 
 
 def duplicate_drafts(*, user: User, application: Application) -> list[Application]:
@@ -319,32 +309,77 @@ def _identity_input(answers: dict[str, Any]) -> IdentityInput:
     )
 
 
+_CROSSCHECK_SCOPE = "crosscheck"
+_CROSSCHECK_WINDOW_SECONDS = 3600
+
+
+def _crosscheck_keys(user: User, resident) -> tuple[str, str]:
+    """The two throttle keys of a cross-check: the filer, and the card number (kept as an HMAC,
+    so that no card number stands in the cache)."""
+    from django.utils.crypto import salted_hmac
+
+    card = salted_hmac("zairyu.crosscheck", resident.card_number).hexdigest()[:32]
+    return f"user:{user.pk}", f"card:{card}"
+
+
+def crosscheck_blocked(*, user: User, resident) -> bool:
+    """True once the filer, or anybody for this card number, has passed the limit of identity
+    mismatches within the hour: every further try is refused, whatever it contains."""
+    from zairyu.core.net import throttle_exceeded
+
+    limit = settings.CROSSCHECK_MISMATCH_LIMIT
+    return any(
+        throttle_exceeded(scope=_CROSSCHECK_SCOPE, key=key, limit=limit)
+        for key in _crosscheck_keys(user, resident)
+    )
+
+
+def _crosscheck_throttled_error():
+    from zairyu.catalogue.formspec import FieldError
+
+    return FieldError(
+        "card_number",
+        "crosscheck_throttled",
+        _(
+            "Too many attempts that do not match the residence card record. For your protection, "
+            "the identity items cannot be checked again for an hour, even if they are right now. "
+            "Check them against the residence card, then try again after an hour."
+        ),
+    )
+
+
 def _crosscheck_errors(application: Application, answers: dict[str, Any], *, user: User, ip: str | None):
-    """F-02: the identity items against the residence-card record, with repeated mismatches
-    throttled and audited (an honest user is told which item to check; a stranger learns nothing)."""
+    """F-02: the identity items against the residence-card record. Every try is audited; a
+    mismatch counts for the filer and for the card number, and once either has passed the limit
+    every try is refused until the hour is over, a right one too (so that guessing item by item
+    cannot reach the answer). An honest user is told which item to check, never what the
+    record holds (:mod:`zairyu.applications.disclosure`)."""
     from zairyu.catalogue.formspec import FieldError
     from zairyu.core.net import throttle_hit
 
-    result = crosscheck(entered=_identity_input(answers), resident=application.applicant_resident)
-    if result.ok:
-        return []
+    resident = application.applicant_resident
+    if crosscheck_blocked(user=user, resident=resident):
+        audit_record(
+            action="applications.crosscheck_blocked", actor=user, target=application, ip=ip, details={}
+        )
+        return [_crosscheck_throttled_error()]
+    result = crosscheck(entered=_identity_input(answers), resident=resident)
     audit_record(
-        action="applications.crosscheck_mismatch",
+        action="applications.crosscheck_match" if result.ok else "applications.crosscheck_mismatch",
         actor=user,
         target=application,
         ip=ip,
-        details={"items": list(result.mismatched)},
+        details={"items": list(result.mismatched)} if not result.ok else {},
     )
-    if not throttle_hit(
-        scope="crosscheck", key=str(user.pk), limit=settings.CROSSCHECK_MISMATCH_LIMIT, window_seconds=3600
-    ):
-        return [
-            FieldError(
-                "card_number",
-                "crosscheck_throttled",
-                _("Too many attempts that do not match the residence card record. Try again in an hour."),
-            )
-        ]
+    if result.ok:
+        return []
+    limit = settings.CROSSCHECK_MISMATCH_LIMIT
+    within = [
+        throttle_hit(scope=_CROSSCHECK_SCOPE, key=key, limit=limit, window_seconds=_CROSSCHECK_WINDOW_SECONDS)
+        for key in _crosscheck_keys(user, resident)
+    ]
+    if not all(within):
+        return [_crosscheck_throttled_error()]
     field_of = {
         "prefecture": "address_prefecture",
         "municipality": "address_municipality",
@@ -460,12 +495,23 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
         ),
         facts=application.facts or {},
     )
+    resident = application.applicant_resident
+    identity = (
+        crosscheck(entered=_identity_input(application.answers), resident=resident) if resident else None
+    )
     start_checks, _resident, _org = start_problems(
-        user=application.filer, start=start, today=today, known_resident=application.applicant_resident
+        user=application.filer,
+        start=start,
+        today=today,
+        known_resident=resident,
+        identity_matched=identity is not None and identity.ok,
     )
     problems += [p for p in start_checks if p.code != "extension_too_early"]
     form = application_form(application)
     result = normalize_and_validate(form, application.answers, today=today)
+    if resident is not None and crosscheck_blocked(user=application.filer, resident=resident):
+        error = _crosscheck_throttled_error()
+        problems.append(_problem(error.code, error.message, field="card_number", steps=["2-2"]))
     if result.errors:
         problems.append(
             _problem(
@@ -478,13 +524,7 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
         )
     # F-02 again at submission: the identity items as they are now against the card record
     # (answers changed after step 2-2 — by the API or a bulk file — are caught here too).
-    if (
-        application.applicant_resident is not None
-        and not result.errors
-        and not crosscheck(
-            entered=_identity_input(application.answers), resident=application.applicant_resident
-        ).ok
-    ):
+    if identity is not None and not result.errors and not identity.ok:
         problems.append(
             _problem(
                 "identity_mismatch",
@@ -494,6 +534,22 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
             )
         )
     attachments = list(application.documents.select_related("document"))
+    from zairyu.documents.scanning import documents_scan_problems
+
+    # Held files (not yet checked for viruses) stop the submission; one removed as infected is
+    # said (a warning: a missing required document blocks by itself) and no longer counts as
+    # attached (ADR 0013).
+    problems += [
+        Problem(
+            code=code,
+            message=message,
+            severity=Severity.BLOCK if code == "document_being_checked" else Severity.WARNING,
+            field="documents",
+            data={"document_type": document.document_type},
+        )
+        for code, message, document in documents_scan_problems(a.document for a in attachments)
+    ]
+    attachments = [a for a in attachments if a.document.deleted_at is None]
     roles = {a.role for a in attachments}
     types = {a.document_type for a in attachments}
     if form.organization_part_as_pdf and DocumentRole.ORGANIZATION_PART not in roles:

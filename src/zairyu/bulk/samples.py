@@ -51,7 +51,7 @@ class Injected:
 
 
 def _registry_answers(resident) -> dict[str, Any]:
-    from zairyu.applications.services import answers_from_registry
+    from zairyu.applications.disclosure import registry_answers as answers_from_registry
 
     return {**answers_from_registry(resident), "card_number": resident.card_number}
 

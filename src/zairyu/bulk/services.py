@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 from zairyu.accounts.models import User
 from zairyu.applications import services as applications
 from zairyu.applications.constants import EDITABLE_STATES, SUBMITTED_STATES, ApplicationState
+from zairyu.applications.disclosure import prefill_answers, registry_disclosure
 from zairyu.applications.models import Application, ApplicationEvent
 from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck
 from zairyu.applications.rules.timing import timing_problems
@@ -75,8 +76,9 @@ from zairyu.core import clock
 from zairyu.core.audit import audit_record
 from zairyu.core.models import AuditEvent
 from zairyu.core.tasks import enqueue_on_commit
-from zairyu.documents.checks import read_bounded
+from zairyu.documents.checks import read_bounded, sanitize_filename
 from zairyu.documents.errors import DocumentRejected, lazy_format
+from zairyu.documents.scanning import upload_scan
 from zairyu.notifications.services import email_queue
 from zairyu.registry.models import ReceivingOrganization, Resident
 from zairyu.registry.validators import (
@@ -144,11 +146,24 @@ def bulk_import_create(
         )
     except DocumentRejected as rejected:
         raise FileRefused(rejected.code, rejected.message) from None
+    name = str(getattr(upload, "name", "") or "upload")[-200:]
+    try:
+        # Scanned before the spreadsheet parser reads it (ADR 0013). The file itself is never
+        # kept, only the rows read from it: with the scanner unreachable (fail open) it is read.
+        scan_state = upload_scan(
+            data,
+            name=sanitize_filename(name, default="upload"),
+            subject="bulk_file",
+            actor=user,
+            ip=ip,
+            details={"sha256": hashlib.sha256(data).hexdigest()},
+        )
+    except DocumentRejected as rejected:
+        raise FileRefused(rejected.code, rejected.message) from None
     columns = bulk_columns(form)
     required = {c.key for c in columns if c.required == "always" and not c.fixed_value and c.row is None}
     parsed = parse_upload(data=data, expected=[c.key for c in columns], required=required)
     entry = get_catalogue().entries[form.status]
-    name = str(getattr(upload, "name", "") or "upload")[-200:]
     with transaction.atomic():
         bulk_import = BulkImport.objects.create(
             filer=user,
@@ -178,6 +193,7 @@ def bulk_import_create(
                 "rows": len(parsed.rows),
                 "kind": parsed.kind,
                 "sha256": bulk_import.sha256,
+                "scan": scan_state,
             },
         )
         from zairyu.bulk.tasks import bulk_import_process
@@ -390,7 +406,7 @@ class RowChecker:
         )
         for known in earlier:
             self.known.setdefault(known.natural_key, known)
-        self.registry_prefill = applications.answers_from_registry
+        self.scope_ids = self.starts.scope if self.starts.staff else None
 
     def natural_key(self, cells: dict[str, str]) -> str:
         if self.p1:
@@ -488,10 +504,10 @@ class RowChecker:
         verdict.existing = existing
         if existing is not None:
             base = dict(existing.answers)
-        elif resident is not None:
-            base = {**self.registry_prefill(resident), "card_number": resident.card_number}
         else:
-            base = {}
+            # The disclosure policy: only a proven link (the organization's own people) pre-fills.
+            disclosure = registry_disclosure(self.user, resident, scope_ids=self.scope_ids)
+            base = prefill_answers(disclosure, resident, card_number=card)
         merged = {**base, **answers}
         result = normalize_and_validate(self.form, merged, today=self.today)
         failing_steps = self._steps_with_errors(result.errors)
@@ -505,7 +521,7 @@ class RowChecker:
         verdict.cell_errors = bool(cell_errors)
         verdict.state = RowState.ERROR if verdict.errors else RowState.DRAFT
         name = verdict.stored.get("roman_name") if self.has_roman_name else None
-        verdict.label = str(name or (resident.roman_name if resident else "") or label)[:200]
+        verdict.label = str(name or label)[:200]
         return verdict
 
     # --- the single-application services, for the rows that need them -------------------------
@@ -688,7 +704,7 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
                 group=entry.group.code if entry.group else "",
                 applicant_resident=verdict.resident,
                 receiving_organization=verdict.organization,
-                applicant_name=verdict.resident.roman_name if verdict.resident is not None else "",
+                applicant_name=verdict.label,
                 facts={},
                 created_at=stamp,
             )

@@ -21,6 +21,7 @@ from zairyu.accounts.models import User
 from zairyu.applications import services as applications
 from zairyu.applications.checklist import checklist
 from zairyu.applications.constants import DocumentRole
+from zairyu.applications.disclosure import registry_answers
 from zairyu.applications.models import Application
 from zairyu.applications.samples import sample_answers
 from zairyu.catalogue import get_catalogue
@@ -64,7 +65,10 @@ def _file(
     """File one application through the applications' services, as the pages would."""
     application = applications.application_create(user=scrivener, start=start)
     form = applications.application_form(application)
-    answers = sample_answers(form, today=today, overrides=application.answers)
+    # The demo scrivener holds the applicant's card: they type what it shows (the registry is
+    # never pre-filled for an agent, see zairyu.applications.disclosure).
+    record = registry_answers(application.applicant_resident) if application.applicant_resident else {}
+    answers = sample_answers(form, today=today, overrides={**record, **application.answers})
     for step in form.step_ids:
         applications.application_save_step(
             application=application, user=scrivener, step=step, answers=answers

@@ -20,9 +20,9 @@ from zairyu.accounts.constants import ChallengePurpose, UserKind
 from zairyu.accounts.services import challenge_bytes
 from zairyu.accounts.tests.conftest import AUTH_PIN, PASSWORD, SIGNING_PIN, active_user, make_card
 from zairyu.api import services
+from zairyu.applications.disclosure import registry_answers as answers_from_registry
 from zairyu.applications.models import Application
 from zairyu.applications.samples import sample_answers
-from zairyu.applications.services import answers_from_registry
 from zairyu.applications.tests.helpers import signed_in_client, today_plus
 from zairyu.catalogue.formspec import form_for
 from zairyu.core import clock

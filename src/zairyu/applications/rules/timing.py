@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.applications.rules.dates import add_months
@@ -77,6 +78,7 @@ def timing_problems(
     birth_or_event_date: dt.date | None = None,
     client_ip_allowed: bool = True,
     at_submission: bool = False,
+    disclose_dates: bool = True,
 ) -> list[Problem]:
     """What stops (or questions) filing ``procedure`` online on ``today``; empty when it may go.
 
@@ -86,6 +88,9 @@ def timing_problems(
     answer for the request (the web middleware refuses foreign networks already; the API and
     bulk import pass it here). ``at_submission`` makes a missing birth/event date of an
     acquisition blocking: during the steps it may simply not have been entered yet.
+    ``disclose_dates`` is the disclosure policy's answer (:mod:`zairyu.applications.disclosure`):
+    when false the messages say what the rule is without the record's dates, which a filer
+    who has not shown that they hold the card may not learn.
     """
     code = procedure_code(procedure)
     for add_on in add_ons:
@@ -142,8 +147,35 @@ def timing_problems(
         )
 
     if code in _STAY_PROCEDURES:
-        problems.extend(_stay_problems(code, resident, today))
+        found = _stay_problems(code, resident, today)
+        problems.extend(found if disclose_dates else [_without_dates(p) for p in found])
     return problems
+
+
+_UNDISCLOSED: dict[str, Promise] = {
+    "stay_last_day": _(
+        "By the residence card record, an online application cannot be filed for this applicant "
+        "today (the period of stay ends today). File at the window of the regional immigration "
+        "bureau; the dates are shown once the identity items you enter match the card."
+    ),
+    "stay_expired": _(
+        "By the residence card record, the applicant's period of stay has ended, and applications "
+        "cannot be filed online after it. Contact the regional immigration bureau's window at once."
+    ),
+    "extension_too_early": _(
+        "An extension is normally filed from about three months before the period of stay ends, "
+        "and for this applicant that day has not come yet. You may go on; the dates are shown once "
+        "the identity items you enter match the card."
+    ),
+}
+
+
+def _without_dates(problem: Problem) -> Problem:
+    """The same verdict without the record's dates (for a filer whose link is not proven)."""
+    message = _UNDISCLOSED.get(problem.code)
+    if message is None:
+        return problem
+    return Problem(problem.code, message, field=problem.field, severity=problem.severity, data={})
 
 
 def _acquisition_problems(event: dt.date | None, today: dt.date, *, at_submission: bool) -> list[Problem]:

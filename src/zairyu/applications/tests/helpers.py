@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from zairyu.accounts.tests.conftest import EnglishClient
+from zairyu.applications.disclosure import registry_answers
 from zairyu.applications.samples import sample_answers
 from zairyu.applications.services import application_form
 from zairyu.core import clock
@@ -23,10 +24,14 @@ def signed_in_client(user) -> EnglishClient:
 def step_post(
     application, step: str, *, overrides: dict[str, Any] | None = None, draft: bool = False
 ) -> dict[str, Any]:
-    """The POST data a person would send for ``step`` with valid sample answers."""
+    """The POST data a person would send for ``step`` with valid sample answers. The person holds
+    the applicant's card: where the form was not pre-filled (an agent or relative files, see
+    ``zairyu.applications.disclosure``) they type what the card shows."""
     form = application_form(application)
+    resident = application.applicant_resident
+    card = registry_answers(resident) if resident is not None else {}
     answers = sample_answers(
-        form, today=clock.today(), overrides={**application.answers, **(overrides or {})}
+        form, today=clock.today(), overrides={**card, **application.answers, **(overrides or {})}
     )
     data: dict[str, Any] = {"draft": "1"} if draft else {"next": "1"}
     step_spec = form.step(step)

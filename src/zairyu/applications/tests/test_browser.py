@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from zairyu.accounts.constants import UserKind
 from zairyu.accounts.tests.conftest import PASSWORD, active_user
+from zairyu.applications.disclosure import registry_answers
 from zairyu.applications.models import Application
 from zairyu.applications.samples import sample_answers
 from zairyu.applications.services import application_form
@@ -28,7 +29,9 @@ def fill_step(page, application, step: str, *, stop_after: int | None = None) ->
     application.refresh_from_db()
     form = application_form(application)
     saved = {k: v for k, v in application.answers.items() if v not in (None, "", [])}
-    answers = sample_answers(form, today=clock.today(), overrides=saved)
+    # The person holds the applicant's card: what the registry did not fill in, they type from it.
+    card = registry_answers(application.applicant_resident) if application.applicant_resident else {}
+    answers = sample_answers(form, today=clock.today(), overrides={**card, **saved})
     typed = 0
     for section in form.step(step).sections:
         if section.repeatable:

@@ -96,7 +96,9 @@ def test_a_scrivener_files_an_extension_with_re_entry_and_activity_permission(
     assert response.status_code == 302
     application = Application.objects.get(filer=scrivener)
     assert application.applicant_resident == engineer and application.add_ons == ["P6", "P7"]
-    assert application.answers["roman_name"] == engineer.roman_name  # filled from the registry
+    # A scrivener's link to the applicant is not proven: nothing is filled from the registry.
+    assert "roman_name" not in application.answers and application.applicant_name == ""
+    assert application.answers["card_number"] == engineer.card_number
     fill_everything(client, application)
 
     confirm = client.get(f"/applications/{application.public_id}/confirm/")

@@ -15,6 +15,7 @@ from zairyu.accounts.constants import UserKind
 from zairyu.accounts.tests.conftest import EnglishClient, active_user
 from zairyu.applications import pdf, receipts, services
 from zairyu.applications.constants import ApplicationState
+from zairyu.applications.disclosure import registry_answers
 from zairyu.applications.models import Application
 from zairyu.applications.samples import sample_answers
 from zairyu.applications.tests.helpers import signed_in_client, today_plus
@@ -135,6 +136,7 @@ def draft(scrivener, engineer) -> Application:
             form,
             today=clock.today(),
             overrides={
+                **registry_answers(engineer),  # the scrivener types what the card shows
                 **application.answers,
                 "has_family_in_japan": True,
                 "application_reason": LONG_REASON,

@@ -35,29 +35,64 @@ def _may_file(request: HttpRequest) -> bool:
     return request.user.kind != "U8" and not request.session.get("follow_up_only")
 
 
+# The search is kept in the session, never in the address: a name in a query string would land in
+# the access logs of the server and the proxies, in the browser's history and in Referer headers.
+SEARCH_SESSION_KEY = "application_search"
+
+
+def _search_filter(applications, data: dict[str, Any]):
+    if data.get("q"):
+        applications = applications.filter(
+            Q(applicant_name__icontains=data["q"])
+            | Q(receipt_number__icontains=data["q"])
+            | Q(provisional_number__icontains=data["q"])
+        )
+    if data.get("state"):
+        applications = applications.filter(state=data["state"])
+    if data.get("procedure"):
+        applications = applications.filter(procedure=data["procedure"])
+    if data.get("submitted_from"):
+        applications = applications.filter(receipt_date__gte=data["submitted_from"])
+    if data.get("submitted_to"):
+        applications = applications.filter(receipt_date__lte=data["submitted_to"])
+    return applications
+
+
 @applicant_required
+@require_http_methods(["GET", "POST"])
 def application_list(request: HttpRequest) -> HttpResponse:
-    search = forms.SearchForm(request.GET or None)
+    """The user's applications; the search is a POST kept in the session, then a redirect here
+    (``?page=`` is all the address ever carries)."""
+    saved = request.session.get(SEARCH_SESSION_KEY) or {}
+    active = forms.SearchForm(saved) if saved else None
+    if active is not None and not active.is_valid():  # e.g. a procedure no longer offered
+        request.session.pop(SEARCH_SESSION_KEY, None)
+        active = None
+    status = 200
+    if request.method == "POST":
+        if "clear" in request.POST:
+            request.session.pop(SEARCH_SESSION_KEY, None)
+            return redirect("applications:list")
+        search = forms.SearchForm(request.POST)
+        if search.is_valid():
+            request.session[SEARCH_SESSION_KEY] = {
+                name: value.isoformat() if hasattr(value, "isoformat") else value
+                for name, value in search.cleaned_data.items()
+                if value not in (None, "")
+            }
+            return redirect("applications:list")
+        status = 400  # the errors are shown; the list stays as the last search left it
+    else:
+        search = active or forms.SearchForm()
     applications = access.applications_of(request.user).select_related("applicant_resident")
-    if search.is_valid():
-        data = search.cleaned_data
-        if data["q"]:
-            applications = applications.filter(
-                Q(applicant_name__icontains=data["q"])
-                | Q(receipt_number__icontains=data["q"])
-                | Q(provisional_number__icontains=data["q"])
-            )
-        if data["state"]:
-            applications = applications.filter(state=data["state"])
-        if data["procedure"]:
-            applications = applications.filter(procedure=data["procedure"])
-        if data["submitted_from"]:
-            applications = applications.filter(receipt_date__gte=data["submitted_from"])
-        if data["submitted_to"]:
-            applications = applications.filter(receipt_date__lte=data["submitted_to"])
+    if active is not None:
+        applications = _search_filter(applications, active.cleaned_data)
     page = Paginator(applications.order_by("-updated_at", "-id"), 25).get_page(request.GET.get("page"))
     return render(
-        request, "applications/list.html", {"search": search, "page": page, "may_file": _may_file(request)}
+        request,
+        "applications/list.html",
+        {"search": search, "searching": active is not None, "page": page, "may_file": _may_file(request)},
+        status=status,
     )
 
 
@@ -223,8 +258,20 @@ def application_step(request: HttpRequest, public_id, step: str) -> HttpResponse
             "step": step_spec,
             "nav": _step_nav(application, form_spec, step),
             "form_spec": form_spec,
+            "type_from_card": _type_from_card(request.user, application, step_spec),
         },
     )
+
+
+def _type_from_card(user, application, step_spec) -> bool:
+    """Say on the step with the identity items why they are not filled in (ADR 0014)."""
+    from zairyu.applications.disclosure import registry_disclosure
+
+    if application.applicant_resident is None:
+        return False
+    if not any(f.id == "roman_name" for section in step_spec.sections for f in section.fields):
+        return False
+    return not registry_disclosure(user, application.applicant_resident).prefill
 
 
 @applicant_required
@@ -268,7 +315,7 @@ def application_documents(request: HttpRequest, public_id) -> HttpResponse:
         if bound.is_valid():
             try:
                 if kind == "photo":
-                    services.application_attach(
+                    attached = services.application_attach(
                         application=application,
                         user=request.user,
                         upload=bound.cleaned_data["photo"],
@@ -278,7 +325,7 @@ def application_documents(request: HttpRequest, public_id) -> HttpResponse:
                         ip=_ip(request),
                     )
                 elif kind == "organization_part":
-                    services.application_attach(
+                    attached = services.application_attach(
                         application=application,
                         user=request.user,
                         upload=bound.cleaned_data["file"],
@@ -287,7 +334,7 @@ def application_documents(request: HttpRequest, public_id) -> HttpResponse:
                         ip=_ip(request),
                     )
                 else:
-                    services.application_attach(
+                    attached = services.application_attach(
                         application=application,
                         user=request.user,
                         upload=bound.cleaned_data["file"],
@@ -298,7 +345,12 @@ def application_documents(request: HttpRequest, public_id) -> HttpResponse:
             except DocumentRejected as rejected:
                 bound.add_error(None, rejected.message)
             else:
-                messages.success(request, _("The file was checked and attached."))
+                if attached.document.is_held:  # the virus scanner was unreachable (ADR 0013)
+                    from zairyu.documents.scanning import held_message
+
+                    messages.info(request, held_message(attached.document.original_name))
+                else:
+                    messages.success(request, _("The file was checked and attached."))
                 return redirect("applications:documents", public_id=public_id)
         status = 400
         if kind == "photo":

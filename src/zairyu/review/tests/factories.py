@@ -14,9 +14,10 @@ from zairyu.accounts.models import User
 from zairyu.accounts.tests.conftest import PASSWORD
 from zairyu.applications import receipts
 from zairyu.applications.constants import ApplicationState, DocumentRole
+from zairyu.applications.disclosure import registry_answers as _answers_from_registry
 from zairyu.applications.models import Application, ApplicationDocument
 from zairyu.applications.samples import sample_answers
-from zairyu.applications.services import _answers_from_registry, application_form
+from zairyu.applications.services import application_form
 from zairyu.catalogue import get_catalogue
 from zairyu.core import clock
 from zairyu.registry.tests.factories import ReceivingOrganizationFactory, ResidentFactory

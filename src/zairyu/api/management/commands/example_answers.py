@@ -8,8 +8,8 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from zairyu.applications.disclosure import registry_answers
 from zairyu.applications.samples import sample_answers
-from zairyu.applications.services import answers_from_registry as registry_answers
 from zairyu.catalogue.formspec import form_for
 from zairyu.core import clock
 from zairyu.registry.models import Resident
