@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "zairyu.core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "zairyu.core.middleware.PrivateNoStoreMiddleware",  # before sessions: sees the cookie they set
+    "zairyu.core.middleware.ServiceUnavailableMiddleware",  # ditto: an outage saving the session
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -190,6 +192,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "zairyu.documents.tasks.documents_purge_orphans",
         "schedule": 24 * 60 * 60.0,
     },
+    "documents-rescan-held": {"task": "zairyu.documents.tasks.documents_rescan_held", "schedule": 300.0},
     "applications-receipt-retry": {
         "task": "zairyu.applications.tasks.receipt_numbers_retry",
         "schedule": 300.0,
@@ -289,6 +292,10 @@ MFA_REQUIRED_KINDS = env_list("MFA_REQUIRED_KINDS", "U4,U5,U6,U7,officer")
 PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 0)  # 0 = passwords do not expire (NIST SP 800-63B)
 EXPIRY_REMINDER_DAYS = (30, 7)
 CARD_CHALLENGE_SECONDS = 300
+# Passkeys (WebAuthn, ADR 0012): the relying party ID; empty = the host name of SITE_URL, or
+# "localhost" when that is an IP address (an RP ID cannot be one).
+WEBAUTHN_RP_ID = env("WEBAUTHN_RP_ID", "") or ""
+WEBAUTHN_CHALLENGE_SECONDS = 300
 ORGANIZATION_USER_VALIDITY_DAYS = env_int("ORGANIZATION_USER_VALIDITY_DAYS", 365)
 # JPKI simulation: the trusted (demo) CA certificate and its CRL; the demo CA lives here too.
 JPKI_DIR = Path(env("JPKI_DIR", str(DATA_DIR / "jpki")) or "").resolve()
@@ -326,6 +333,13 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 20
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)  # one PDF (F-04; configurable)
 APPLICATION_MAX_BYTES = env_int("APPLICATION_MAX_BYTES", 25 * 1024 * 1024)  # all files of one application
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 50 * 1024)
+# Every upload is scanned by ClamAV's clamd (ADR 0013): unix:///run/clamav/clamd.ctl or
+# tcp://127.0.0.1:3310. Unset: no scanner (the embedded default), files are accepted unscanned.
+CLAMD = env("CLAMD", "") or ""
+# Scanner unreachable: refuse the upload (fail closed) or hold the file until a rescan (fail open).
+SCAN_FAIL_CLOSED = env_bool("SCAN_FAIL_CLOSED", PRODUCTION)
+CLAMD_TIMEOUT = env_int("CLAMD_TIMEOUT", 30)  # seconds for clamd's answer to one file
+CLAMD_STREAM_MAX_BYTES = env_int("CLAMD_STREAM_MAX_BYTES", 25 * 1024 * 1024)  # clamd's StreamMaxLength
 DRAFT_LIFETIME_DAYS = env_int("DRAFT_LIFETIME_DAYS", 90)  # an untouched draft is deleted after this …
 DRAFT_WARNING_DAYS = env_int("DRAFT_WARNING_DAYS", 7)  # … with an e-mail this many days before
 ECOE_SIGNING_KEY = env(
