@@ -13,7 +13,7 @@ Python standard library:
 5. for a foreign national filing for themselves (U1–U3), sign the application data with the
    My Number Card (here the JPKI simulation's card file) — other users skip this;
 6. submit with an ``Idempotency-Key`` (retried safely on a network error);
-7. follow the status: print each webhook notification (its HMAC signature checked) and poll the
+7. follow the status: print each webhook notification (its Standard Webhooks signature checked) and poll the
    application until it reaches ``--until`` or ``--follow`` seconds pass.
 
 Against ``make run`` (see the demo accounts it prints)::
@@ -97,7 +97,7 @@ def make_server(inbox: Inbox) -> http.server.ThreadingHTTPServer:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if urllib.parse.urlsplit(self.path).path != "/webhook":
                 return self._answer(404, "not found")
-            if not verify_signature(inbox.webhook_secret, self.headers.get("Zairyu-Signature", ""), body):
+            if not verify_signature(inbox.webhook_secret, dict(self.headers.items()), body):
                 return self._answer(400, "bad signature")
             with inbox.arrived:
                 inbox.events.append(json.loads(body))
@@ -107,14 +107,30 @@ def make_server(inbox: Inbox) -> http.server.ThreadingHTTPServer:
     return http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 
 
-def verify_signature(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
-    """``Zairyu-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``."""
-    parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
-    if not secret or "t" not in parts or "v1" not in parts:
+def webhook_key(secret: str) -> bytes:
+    """The Standard Webhooks key: the base64 after ``whsec_``; a secret issued before Zairyu sent
+    Standard Webhooks signatures is not base64, and its key is the secret's own bytes."""
+    try:
+        return base64.b64decode(secret.removeprefix("whsec_"), validate=True) or secret.encode()
+    except ValueError:
+        return secret.encode()
+
+
+def verify_signature(secret: str, headers: dict[str, str], body: bytes, tolerance: int = 300) -> bool:
+    """Standard Webhooks (https://www.standardwebhooks.com/): ``webhook-signature: v1,<base64
+    HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`` (space-separated, one match is enough)."""
+    headers = {name.lower(): value for name, value in headers.items()}
+    message_id = headers.get("webhook-id", "")
+    timestamp = headers.get("webhook-timestamp", "")
+    if not secret or not message_id or not timestamp.isdigit():
         return False
-    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
-    fresh = abs(time.time() - int(parts["t"])) <= tolerance if parts["t"].isdigit() else False
-    return fresh and hmac.compare_digest(expected, parts["v1"])
+    if abs(time.time() - int(timestamp)) > tolerance:
+        return False
+    digest = hmac.new(
+        webhook_key(secret), f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256
+    ).digest()
+    expected = "v1," + base64.b64encode(digest).decode()
+    return any(hmac.compare_digest(expected, value) for value in headers.get("webhook-signature", "").split())
 
 
 # --- HTTP -----------------------------------------------------------------------------------

@@ -3,14 +3,15 @@
 A state change of an application that a client filed (``Application.filed_via``) writes a
 :class:`~zairyu.api.models.WebhookDelivery` in the transaction that changed the state (the
 ``post_save`` of ``ApplicationEvent``, see ``signals.py``); after commit a task posts it to the
-client's URL, signed with the client's secret. A delivery that fails is retried with exponential
+client's URL, signed with the client's secret (Standard Webhooks headers, and the deprecated
+``Zairyu-Signature``). A delivery that fails is retried with exponential
 back-off (``WEBHOOK_RETRY_BASE_SECONDS`` doubling, at most six hours) by the periodic
 :func:`deliveries_flush` until ``WEBHOOK_MAX_ATTEMPTS``, then given up.
 
 Delivery claims a row with one conditional UPDATE of ``claimed_until`` (two workers never send the
 same delivery at once; a worker killed mid-send leaves a claim that simply expires), posts without
 holding a database lock, then records the outcome. Delivery is at least once: receivers recognise
-a repeat by ``Zairyu-Event-Id``.
+a repeat by ``webhook-id`` (the event id).
 
 The payload names the application by its public id and states; it carries no personal data.
 Requests go only to public addresses (unless ``WEBHOOK_ALLOW_PRIVATE``), to the very address that
@@ -19,6 +20,8 @@ was checked (no second DNS lookup that could be rebound), never following redire
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -49,8 +52,11 @@ logger = logging.getLogger(__name__)
 STATUS_CHANGED = "application.status_changed"
 PING = "ping"
 USER_AGENT = "Zairyu-Webhooks/1"
-SIGNATURE_HEADER = "Zairyu-Signature"
-EVENT_ID_HEADER = "Zairyu-Event-Id"
+SIGNATURE_HEADER = "Zairyu-Signature"  # deprecated: Standard Webhooks' three headers replace it
+EVENT_ID_HEADER = "Zairyu-Event-Id"  # deprecated, as ``webhook-id``
+STANDARD_ID_HEADER = "webhook-id"
+STANDARD_TIMESTAMP_HEADER = "webhook-timestamp"
+STANDARD_SIGNATURE_HEADER = "webhook-signature"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix that names what the value is, not a secret)
 MAX_RETRY_DELAY = dt.timedelta(hours=6)
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -98,6 +104,44 @@ def signature_verify(
         return False
     expected = signature(secret=secret, timestamp=timestamp, body=body)
     return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
+
+
+def standard_key(secret: str) -> bytes:
+    """The Standard Webhooks (https://www.standardwebhooks.com/) signing key of ``secret``.
+
+    A secret issued since Standard Webhooks signatures were added is ``whsec_`` + the standard
+    base64 of 32 random bytes: the key is those bytes, as every Standard Webhooks library reads it.
+    A secret issued before (``whsec_`` + 43 URL-safe characters, never valid standard base64) is
+    not base64: its key is the UTF-8 bytes of the whole secret, the key ``Zairyu-Signature`` uses."""
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if key:
+            return key
+    return secret.encode("utf-8")
+
+
+def standard_signature(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """``webhook-signature``: ``v1,`` + the base64 HMAC-SHA256 of ``"<id>.<timestamp>.<body>"``."""
+    message = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(standard_key(secret), message, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def signed_headers(*, secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The signature headers of a delivery: Standard Webhooks' three, and (deprecated, sent for
+    one more release) ``Zairyu-Event-Id`` and ``Zairyu-Signature``."""
+    return {
+        STANDARD_ID_HEADER: message_id,
+        STANDARD_TIMESTAMP_HEADER: str(timestamp),
+        STANDARD_SIGNATURE_HEADER: standard_signature(
+            secret=secret, message_id=message_id, timestamp=timestamp, body=body
+        ),
+        EVENT_ID_HEADER: message_id,
+        SIGNATURE_HEADER: signature_header(secret=secret, timestamp=timestamp, body=body),
+    }
 
 
 def payload_body(payload: dict[str, Any]) -> bytes:
@@ -210,7 +254,8 @@ def target_check(url: str) -> Target:
 
 
 def _secret_new() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
+    """``whsec_`` + standard base64 of 32 random bytes: the form Standard Webhooks libraries read."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 def webhook_register(*, client: ApiClient, url: str, ip: str | None = None) -> tuple[str, str]:
@@ -272,25 +317,19 @@ def _queue(*, client: ApiClient, event_type: str, data: dict[str, Any], applicat
     return delivery
 
 
-def status_change_queue(*, event) -> WebhookDelivery | None:
-    """Queue a notification of ``event`` (an ``ApplicationEvent`` just written) if it changed the
-    state of an application filed through a client that has a webhook. Called inside the
-    transaction that wrote the event, so the delivery exists exactly if the change does."""
-    application = event.application
-    if application.filed_via_id is None:
-        return None
+def _notified(event) -> bool:
+    """Whether ``event`` is a state change the filing client's webhook hears of."""
+    if event.application.filed_via_id is None:
+        return False
     if not event.from_state:
-        return None  # the draft was just created: the client that created it knows
-    if event.to_state == event.from_state and event.action != "submitted":
-        return None
-    client = (
-        ApiClient.objects.filter(pk=application.filed_via_id, state=ApiClient.State.APPROVED)
-        .exclude(webhook_url="")
-        .first()
-    )
-    if client is None:
-        return None
-    data = {
+        return False  # the draft was just created: the client that created it knows
+    return event.to_state != event.from_state or event.action == "submitted"
+
+
+def _status_data(event, *, at: dt.datetime | None = None) -> dict[str, Any]:
+    application = event.application
+    changed_at = event.at if isinstance(event.at, dt.datetime) else None
+    return {
         "application_id": str(application.public_id),
         "receipt_number": application.receipt_number or None,
         "state": event.to_state,
@@ -299,9 +338,49 @@ def status_change_queue(*, event) -> WebhookDelivery | None:
         "procedure": application.procedure,
         "status": application.status,
         "office": application.office or None,
-        "changed_at": (event.at or clock.now()).isoformat(),
+        "changed_at": (changed_at or at or clock.now()).isoformat(),
     }
-    return _queue(client=client, event_type=STATUS_CHANGED, data=data, application=application)
+
+
+def _webhook_clients(client_ids) -> dict[int, ApiClient]:
+    return (
+        ApiClient.objects.filter(pk__in=set(client_ids), state=ApiClient.State.APPROVED)
+        .exclude(webhook_url="")
+        .in_bulk()
+    )
+
+
+def status_change_queue(*, event) -> WebhookDelivery | None:
+    """Queue a notification of ``event`` (an ``ApplicationEvent`` just written) if it changed the
+    state of an application filed through a client that has a webhook. Called inside the
+    transaction that wrote the event, so the delivery exists exactly if the change does."""
+    if not _notified(event):
+        return None
+    application = event.application
+    client = _webhook_clients([application.filed_via_id]).get(application.filed_via_id)
+    if client is None:
+        return None
+    return _queue(client=client, event_type=STATUS_CHANGED, data=_status_data(event), application=application)
+
+
+def status_changes_queue(*, events, at: dt.datetime | None = None) -> list[WebhookDelivery]:
+    """:func:`status_change_queue` for events written with ``bulk_create`` (which sends no
+    ``post_save``), with one query for their clients. ``at``: the time of events whose ``at`` is
+    a database expression (see ``bulk.services._stamp``)."""
+    notified = [event for event in events if _notified(event)]
+    if not notified:
+        return []
+    clients = _webhook_clients(event.application.filed_via_id for event in notified)
+    return [
+        _queue(
+            client=clients[event.application.filed_via_id],
+            event_type=STATUS_CHANGED,
+            data=_status_data(event, at=at),
+            application=event.application,
+        )
+        for event in notified
+        if event.application.filed_via_id in clients
+    ]
 
 
 @transaction.atomic
@@ -422,8 +501,9 @@ def delivery_attempt(*, delivery_id: int) -> str:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        EVENT_ID_HEADER: str(delivery.event_id),
-        SIGNATURE_HEADER: signature_header(secret=client.webhook_secret, timestamp=timestamp, body=body),
+        **signed_headers(
+            secret=client.webhook_secret, message_id=str(delivery.event_id), timestamp=timestamp, body=body
+        ),
     }
     try:
         target = target_check(client.webhook_url)  # again now: the name may resolve elsewhere today

@@ -53,6 +53,9 @@ class BulkImport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     error_summary = models.TextField(blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    filed_via = models.ForeignKey(
+        "api.ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # the API client the file was uploaded through, if any: the drafts it creates record it
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -117,10 +117,12 @@ def bulk_import_create(
     add_ons: Iterable[str] = (),
     upload: Any,
     ip: str | None = None,
+    filed_via: Any = None,
 ) -> BulkImport:
     """Read an uploaded bulk file and queue its rows. Raises :class:`FileRefused` — at once, before
     anything is stored — for a file that is not a bulk file of this procedure and status, or that
-    holds more than ``BULK_MAX_ROWS`` applicants."""
+    holds more than ``BULK_MAX_ROWS`` applicants. ``filed_via``: the API client the file came
+    through (None on the web); the drafts it creates record it, as a single API filing does."""
     allowed, reason = bulk_may_file(user)
     if not allowed:
         raise FileRefused("not_allowed", reason)
@@ -181,6 +183,7 @@ def bulk_import_create(
             pending=[row.as_data() for row in parsed.rows],
             rows_total=len(parsed.rows),
             ip=ip,
+            filed_via=filed_via,
         )
         audit_record(
             action="bulk.uploaded",
@@ -548,6 +551,11 @@ class RowChecker:
                     for p in refusal.problems
                 ]
                 return
+            if self.bulk_import.filed_via_id is not None:
+                Application.objects.filter(pk=application.pk).update(
+                    filed_via_id=self.bulk_import.filed_via_id
+                )
+                application.filed_via_id = self.bulk_import.filed_via_id
         errors: list[FieldError] = []
         for step in self.form.step_ids:
             result = applications.application_save_step(
@@ -676,7 +684,7 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
                 "draft_expires_at",
             ],
         )
-        ApplicationEvent.objects.bulk_create(
+        events = ApplicationEvent.objects.bulk_create(
             [
                 ApplicationEvent(
                     application=a,
@@ -690,6 +698,11 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
                 for a in changed
             ]
         )
+        # ``bulk_create`` sends no ``post_save``: the webhook outbox is told here, as the signal
+        # would be (api/signals.py), in this transaction.
+        from zairyu.api.webhooks import status_changes_queue
+
+        status_changes_queue(events=events, at=now)
 
     creates = [v for v in fast if v.existing is None]
     if creates:
@@ -707,6 +720,7 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
                 applicant_name=verdict.label,
                 facts={},
                 created_at=stamp,
+                filed_via_id=bulk_import.filed_via_id,
             )
             _apply(application, verdict, now=now, expires=expires, roman_name=checker.has_roman_name)
             new.append(application)
@@ -727,6 +741,8 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
                 for a in new
             ]
         )
+        # No webhook for these "created" events: the signal sends none for a new draft either
+        # (the client that uploaded the file reads its rows).
         # As ``audit_record`` writes it for a single application, one insert for the chunk.
         AuditEvent.objects.bulk_create(
             [

@@ -347,6 +347,7 @@ def bulk_import_create(
             add_ons=data["add_ons"],
             upload=data["file"],
             ip=client_ip(request) or None,
+            filed_via=getattr(request, "api_client", None),
         )
     except FileRefused as refused:
         raise ApiError(

@@ -337,3 +337,55 @@ def test_the_list_is_the_users_own_paginated(
         assert _problem(api.get(f"{BASE}/imports/{uuid.uuid4()}{suffix}"), 404)["code"] == "not_found"
     bad = _problem(api.get(f"{BASE}/imports/not-a-uuid"), 422)
     assert bad["errors"][0]["parameter"] == "import_id"
+
+
+def test_drafts_uploaded_through_the_api_record_the_client_and_notify_its_webhook(
+    api, staff, students, django_capture_on_commit_callbacks
+):
+    from zairyu.api.models import ApiClient, WebhookDelivery
+    from zairyu.api.tests.test_webhooks import SECRET, Receiver, verify_like_a_client
+    from zairyu.bulk.tests.conftest import bulk_file, bulk_rows, student_form
+
+    form = student_form()
+    rows, _injected = bulk_rows(form, students, errors=2)
+    fixed, _none = bulk_rows(form, students)
+    with Receiver() as receiver:
+        ApiClient.objects.filter(pk=api.client.pk).update(webhook_url=receiver.url, webhook_secret=SECRET)
+        first = _upload(api, bulk_file(form, rows, kind="csv"), capture=django_capture_on_commit_callbacks)
+        assert first.status_code == 202, first.content
+        applications = Application.objects.filter(filer=staff)
+        assert applications.count() == len(students)
+        assert set(applications.values_list("filed_via", flat=True)) == {api.client.pk}
+        # New drafts are not notified (as for a single draft: the client that made them knows).
+        assert not WebhookDelivery.objects.exists()
+
+        # The corrected file turns the two rows in error into drafts: two status changes.
+        second = _upload(api, bulk_file(form, fixed, kind="csv"), capture=django_capture_on_commit_callbacks)
+        assert api.get(second["Location"]).json()["progress"]["draft"] == 2
+        deliveries = WebhookDelivery.objects.filter(client=api.client)
+        assert deliveries.count() == 2
+        assert {d.state for d in deliveries} == {WebhookDelivery.State.DELIVERED}
+        changed = {str(a.public_id) for a in applications}
+        assert len(receiver.requests) == 2
+        for request in receiver.requests:
+            data = verify_like_a_client(request)["data"]
+            assert data["application_id"] in changed and data["action"] == "bulk_updated"
+            assert (data["previous_state"], data["state"]) == (
+                ApplicationState.ERROR_BULK,
+                ApplicationState.DRAFT,
+            )
+            assert data["changed_at"]
+
+
+def test_a_bulk_upload_on_the_web_records_no_client_and_notifies_none(staff, students):
+    from zairyu.api.models import WebhookDelivery
+    from zairyu.bulk.tests.conftest import bulk_file, bulk_rows, student_form, upload
+
+    form = student_form()
+    rows, _injected = bulk_rows(form, students, errors=2)
+    fixed, _none = bulk_rows(form, students)
+    upload(staff, bulk_file(form, rows, kind="csv"))
+    second = upload(staff, bulk_file(form, fixed, kind="csv"))
+    assert second.rows_draft == 2 and second.filed_via_id is None
+    assert set(Application.objects.filter(filer=staff).values_list("filed_via", flat=True)) == {None}
+    assert not WebhookDelivery.objects.exists()

@@ -436,6 +436,44 @@ def test_signature_verification_helper():
     assert webhooks.signature_verify(secret=SECRET, header=f"{header},v1={other}", body=body, now=now)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_verifies_with_the_standard_webhooks_library(receiver):
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    client = client_with_webhook(receiver.url)
+    _url, secret = webhooks.webhook_register(client=client, url=receiver.url)
+    assert secret.startswith("whsec_") and len(webhooks.standard_key(secret)) == 32
+    application = filed_via(client)
+
+    review.application_take_up(application_id=application.pk, officer=officer("tokyo"))
+
+    (request,) = receiver.requests
+    headers, body = request["headers"], request["body"]
+    event = Webhook(secret).verify(body, headers)  # the secret as issued, as any such library takes it
+    assert event["data"]["action"] == "taken_up"
+    assert headers["webhook-id"] == event["id"] == headers["Zairyu-Event-Id"]
+    assert abs(int(headers["webhook-timestamp"]) - clock.now().timestamp()) < 300
+    verify_like_a_client(request, secret)  # the deprecated header still comes, for one more release
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body + b" ", headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(webhooks._secret_new()).verify(body, headers)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_secret_issued_before_standard_webhooks_is_the_key_as_its_bytes(receiver):
+    from standardwebhooks.webhooks import Webhook
+
+    old = "whsec_" + "Ab-_" * 10 + "xyz"  # secrets.token_urlsafe(32): 43 characters, not base64
+    client = client_with_webhook(receiver.url)
+    ApiClient.objects.filter(pk=client.pk).update(webhook_secret=old)
+    assert webhooks.standard_key(old) == old.encode()
+    review.application_take_up(application_id=filed_via(client).pk, officer=officer("tokyo"))
+    (request,) = receiver.requests
+    Webhook(old.encode()).verify(request["body"], request["headers"])
+    verify_like_a_client(request, old)
+
+
 # --- claims ---------------------------------------------------------------------------------------------
 
 
