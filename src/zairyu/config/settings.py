@@ -281,7 +281,9 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:sign-in"
 LOGIN_REDIRECT_URL = "accounts:home"
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")  # used in links sent by e-mail
+# Used in links sent by e-mail. Unset, it is the development server's own address: `make run` and
+# `manage.py serve --port N` export PORT, so links follow the port the server listens on.
+SITE_URL = env("SITE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
 LOGIN_FAILURE_LIMIT = 5  # F-15: five wrong passwords lock the account …
 LOGIN_LOCK_HOURS = 24  # … for 24 hours
 LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 30)  # failed sign-ins per address per 15 minutes

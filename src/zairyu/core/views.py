@@ -6,8 +6,9 @@ import time
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
@@ -15,6 +16,14 @@ from kombu import Connection
 from zairyu.catalogue import get_catalogue
 from zairyu.celery import app as celery_app
 from zairyu.core import clock
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for whatever the page says: the SVG icon in static."""
+    response = HttpResponseRedirect(static("zairyu/favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:

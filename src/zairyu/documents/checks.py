@@ -526,6 +526,16 @@ def format_mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
 
 
+def format_size(size: int) -> str:
+    """Bytes for people: kilobytes below 1 MB (rounded up, so a small file is never "0"), else MB.
+
+    38000 → "38 KB", 0 → "0 KB", 10485760 → "10 MB", 24536678 → "23.4 MB".
+    """
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} KB"
+    return f"{format_mb(size)} MB"
+
+
 def format_kb(size: int) -> str:
     return f"{size / 1024:.1f}".removesuffix(".0")
 

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -47,6 +48,8 @@ logger = logging.getLogger("zairyu.jpki.bridge")
 
 DEFAULT_PORT = 8765
 DEFAULT_ALLOWED_ORIGINS: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
+#: Host names that mean "this computer": an origin on one is also allowed on the other.
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 #: The loopback address, the only one the bridge ever binds to.
 BIND_ADDRESS = "127.0.0.1"
 MAX_BODY_BYTES = 16 * 1024
@@ -63,6 +66,40 @@ def normalize_origin(origin: str) -> str:
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError(f"{origin!r} is not a web origin: write it as http(s)://host[:port].")
     return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _loopback_twins(origin: str) -> list[str]:
+    """``origin`` and, when its host is 127.0.0.1 or localhost, the same origin on the other one."""
+    parts = urlsplit(origin)
+    if parts.hostname not in _LOOPBACK_HOSTS:
+        return [origin]
+    port = f":{parts.port}" if parts.port else ""
+    return [f"{parts.scheme}://{host}{port}" for host in _LOOPBACK_HOSTS]
+
+
+def default_allowed_origins(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The origins of the Zairyu server that started the bridge, from its environment.
+
+    ``ZAIRYU_SITE_URL`` (its origin) and ``PORT`` (``http://127.0.0.1:PORT`` and
+    ``http://localhost:PORT``), as ``make run`` sets them; neither set: the port-8000 defaults.
+    """
+    environ = os.environ if environ is None else environ
+    origins: list[str] = []
+    site_url = (environ.get("ZAIRYU_SITE_URL") or "").strip()
+    if site_url:
+        parts = urlsplit(site_url)
+        origins += _loopback_twins(normalize_origin(f"{parts.scheme}://{parts.netloc}"))
+    port = (environ.get("PORT") or "").strip()
+    if port.isdigit():
+        origins += _loopback_twins(f"http://127.0.0.1:{int(port)}")
+    return list(dict.fromkeys(origins)) or list(DEFAULT_ALLOWED_ORIGINS)
+
+
+def bridge_command(site_url: str, *, python: str = ".venv/bin/python", card: str = "CARD_FILE") -> str:
+    """The command that starts a bridge a page of ``site_url`` may use (printed in banners)."""
+    parts = urlsplit(site_url)
+    origin = normalize_origin(f"{parts.scheme}://{parts.netloc}")
+    return f"{python} -m zairyu.jpki.card bridge --card {card} --allow-origin {origin}"
 
 
 class BridgeServer(ThreadingHTTPServer):

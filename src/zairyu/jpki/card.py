@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zairyu.jpki.bridge import (
-    DEFAULT_ALLOWED_ORIGINS,
     DEFAULT_PORT,
+    default_allowed_origins,
     make_bridge_server,
     normalize_origin,
 )
@@ -81,7 +81,10 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         dest="allow_origins",
         metavar="ORIGIN",
-        help=f"a web origin allowed to use the card (repeatable; default: {', '.join(DEFAULT_ALLOWED_ORIGINS)})",
+        help=(
+            "a web origin allowed to use the card (repeatable; default: the Zairyu server's, from "
+            f"$ZAIRYU_SITE_URL and $PORT, now {', '.join(default_allowed_origins())})"
+        ),
     )
 
     unlock = commands.add_parser("unlock", help="reset a locked PIN counter (the municipal office's job)")
@@ -159,7 +162,7 @@ def _command_info(args: argparse.Namespace) -> int:
 
 def _command_bridge(args: argparse.Namespace) -> int:
     try:
-        origins = [normalize_origin(origin) for origin in (args.allow_origins or DEFAULT_ALLOWED_ORIGINS)]
+        origins = [normalize_origin(origin) for origin in (args.allow_origins or default_allowed_origins())]
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -23,6 +23,7 @@ from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
 from zairyu.catalogue.formspec import django_form_class
 from zairyu.core import clock
+from zairyu.documents.checks import format_size
 
 
 def _refusal_to_form(form, refusal: services.ApplicationRefused) -> None:
@@ -383,7 +384,7 @@ def application_documents(request: HttpRequest, public_id) -> HttpResponse:
             if request.user.kind == "U1"
             else [],
             "data": application.data.all(),
-            "total_mb": sum(a.document.size for a in attachments) / 1024 / 1024,
+            "total_size": format_size(sum(a.document.size for a in attachments)),
             "nav": _step_nav(application, form_spec, ""),
         },
         status=status,

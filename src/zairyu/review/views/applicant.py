@@ -4,6 +4,7 @@ Applications are read through ``applications.access`` (another user's is a 404).
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -36,7 +37,7 @@ def pay(request: HttpRequest, public_id) -> HttpResponse:
             messages.success(
                 request,
                 _("The fee of %(yen)s yen is paid (receipt %(receipt)s). No revenue stamps are needed.")
-                % {"yen": payment.amount_yen, "receipt": payment.receipt_id},
+                % {"yen": intcomma(payment.amount_yen), "receipt": payment.receipt_id},
             )
             return redirect("applications:detail", public_id=public_id)
     return render(request, "review/applicant/pay.html", {"application": application, "decision": decision})

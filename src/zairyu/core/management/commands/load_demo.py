@@ -16,6 +16,7 @@ class Command(BaseCommand):
         from zairyu.accounts.demo import DemoLine, accounts_load_demo
         from zairyu.api.demo import load_api_demo
         from zairyu.bulk.demo import bulk_load_demo
+        from zairyu.jpki.bridge import bridge_command
         from zairyu.organizations.demo import organizations_load_demo
         from zairyu.review.demo import review_load_demo
 
@@ -49,7 +50,7 @@ class Command(BaseCommand):
             "Second factor: add the TOTP key to an authenticator app, or print the current code with",
             "  .venv/bin/python manage.py demo_totp ID",
             "The card program (JPKI simulation) for a demo card, in another terminal:",
-            "  .venv/bin/python -m zairyu.jpki.card bridge --card CARD_FILE",
+            f"  {bridge_command(base)}",
             "",
         ]
         self.stdout.write("\n".join(out))

@@ -20,16 +20,34 @@ class Command(BaseCommand):
         parser.add_argument("--noreload", action="store_true")
 
     def handle(self, *args, **options):
+        port = str(options["port"])
+        self.use_port_for_site_url(port)
         if os.environ.get("RUN_MAIN") != "true":  # once, not again in the reloader's child
             from zairyu.documents.scanning import scanner_status_line
+            from zairyu.jpki.bridge import bridge_command
 
             self.stdout.write(scanner_status_line())
+            self.stdout.write(f"Site address (links in e-mails): {settings.SITE_URL}")
+            self.stdout.write(
+                f"The card program for a demo card, in another terminal:\n  {bridge_command(settings.SITE_URL)}"
+            )
         if settings.CELERY_TASK_ALWAYS_EAGER and (
             options["noreload"] or os.environ.get("RUN_MAIN") == "true"
         ):
             start_in_process_scheduler()
         call_command(
             "runserver",
-            f"{options['host']}:{options['port']}",
+            f"{options['host']}:{port}",
             use_reloader=not options["noreload"],
         )
+
+    @staticmethod
+    def use_port_for_site_url(port: str) -> None:
+        """Links in e-mails point to this server: SITE_URL follows --port unless ZAIRYU_SITE_URL is set.
+
+        PORT goes into the environment too, so the reloader's child (which reads the settings
+        afresh) and a card bridge started from this shell agree.
+        """
+        os.environ["PORT"] = port
+        if not os.environ.get("ZAIRYU_SITE_URL"):
+            settings.SITE_URL = f"http://127.0.0.1:{port}"

@@ -17,6 +17,16 @@
 
   function say(text) { status.textContent = text; }
 
+  /* The exact command that starts a bridge this page may use: its origin, and the bridge's port
+   * when it is not the card program's default. */
+  function bridgeCommand() {
+    var command = status.dataset.bridgeCommand + " --allow-origin " + window.location.origin;
+    var port = "";
+    try { port = new URL(reader.dataset.bridge).port; } catch (error) { port = ""; }
+    if (port && port !== "8765") { command += " --port " + port; }
+    return command;
+  }
+
   function read() {
     say("…");
     return fetch(reader.dataset.bridge.replace(/\/$/, "") + "/sign", {
@@ -37,7 +47,7 @@
       say(status.dataset.read);
       return true;
     }).catch(function () {
-      say(status.dataset.nobridge);
+      say(status.dataset.nobridge + " " + bridgeCommand());
       return false;
     });
   }
