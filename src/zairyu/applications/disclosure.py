@@ -118,14 +118,14 @@ def registry_answers(resident: Resident) -> dict[str, Any]:
     }
 
 
-def prefill_answers(disclosure: Disclosure, resident: Resident | None, *, card_number: str) -> dict[str, Any]:
+def prefill_answers(disclosure: Disclosure, resident: Resident | None) -> dict[str, Any]:
     """What a new draft starts with: the record where the link is proven, otherwise only the
-    card number the filer typed (normalised)."""
+    card number the filer typed (as the registry writes it)."""
     if resident is None:
         return {}
     if disclosure.prefill:
         return {**registry_answers(resident), "card_number": resident.card_number}
-    return {"card_number": card_number or resident.card_number}
+    return {"card_number": resident.card_number}
 
 
 def applicant_label(disclosure: Disclosure, resident: Resident | None, typed: str = "") -> str:

@@ -210,8 +210,7 @@ def application_create(
         answers = dict(copy_from.answers)
     disclosure = registry_disclosure(user, resident)
     if resident is not None:
-        answers = {**prefill_answers(disclosure, resident, card_number=start.card_number), **answers}
-        answers["card_number"] = resident.card_number
+        answers = {**prefill_answers(disclosure, resident), **answers, "card_number": resident.card_number}
     application = Application.objects.create(
         filer=user,
         user_category=user.kind,

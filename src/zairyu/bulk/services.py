@@ -510,7 +510,7 @@ class RowChecker:
         else:
             # The disclosure policy: only a proven link (the organization's own people) pre-fills.
             disclosure = registry_disclosure(self.user, resident, scope_ids=self.scope_ids)
-            base = prefill_answers(disclosure, resident, card_number=card)
+            base = prefill_answers(disclosure, resident)
         merged = {**base, **answers}
         result = normalize_and_validate(self.form, merged, today=self.today)
         failing_steps = self._steps_with_errors(result.errors)

@@ -18,10 +18,9 @@ from zairyu.applications.disclosure import registry_answers
 from zairyu.applications.models import Application
 from zairyu.applications.samples import sample_answers
 from zairyu.applications.services import application_form
-from zairyu.applications.tests.helpers import pdf_upload, photo_upload, today_plus
+from zairyu.applications.tests.helpers import extension_applicant, pdf_upload, photo_upload
 from zairyu.core import clock
 from zairyu.core.models import AuditEvent
-from zairyu.registry.tests.factories import ResidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,16 +29,7 @@ BASE = "/api/v1/applications"
 
 @pytest.fixture
 def engineer():
-    return ResidentFactory(
-        status="engineer_humanities",
-        period_of_stay="1Y",
-        stay_expires_on=today_plus(60),
-        card_expires_on=today_plus(60),
-        prefecture="13",
-        municipality="新宿区",
-        move_in_notified_on=None,
-        abroad_on_reentry=False,
-    )
+    return extension_applicant()
 
 
 @pytest.fixture

@@ -77,3 +77,21 @@ def photo_upload(name: str = "photo.jpg"):
 
 def today_plus(days: int) -> dt.date:
     return clock.today() + dt.timedelta(days=days)
+
+
+def extension_applicant(**fields):
+    """A resident in Tokyo whose one-year stay ends in 60 days: the time to file an extension."""
+    from zairyu.registry.tests.factories import ResidentFactory
+
+    values = {
+        "status": "engineer_humanities",
+        "period_of_stay": "1Y",
+        "stay_expires_on": today_plus(60),
+        "card_expires_on": today_plus(60),
+        "prefecture": "13",
+        "municipality": "新宿区",
+        "move_in_notified_on": None,
+        "abroad_on_reentry": False,
+        **fields,
+    }
+    return ResidentFactory(**values)

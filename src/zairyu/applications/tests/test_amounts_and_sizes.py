@@ -9,10 +9,9 @@ import pytest
 from zairyu.accounts.constants import UserKind
 from zairyu.accounts.tests.conftest import active_user
 from zairyu.applications.models import Application
-from zairyu.applications.tests.helpers import signed_in_client, today_plus
+from zairyu.applications.tests.helpers import extension_applicant, signed_in_client, today_plus
 from zairyu.core import clock
 from zairyu.documents.checks import format_size
-from zairyu.registry.tests.factories import ResidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,16 +34,7 @@ def test_sizes_are_kilobytes_below_a_megabyte(size, shown):
 def test_the_documents_total_and_the_amounts_are_readable():
     from zairyu.applications.mynaportal import available_years
 
-    resident = ResidentFactory(
-        status="engineer_humanities",
-        period_of_stay="1Y",
-        stay_expires_on=today_plus(60),
-        card_expires_on=today_plus(60),
-        prefecture="13",
-        municipality="新宿区",
-        move_in_notified_on=None,
-        abroad_on_reentry=False,
-    )
+    resident = extension_applicant()
     user = active_user(UserKind.U1, card_id="CARD-AMOUNTS-1", valid_until=today_plus(900))
     client = signed_in_client(user)
     client.post(

@@ -19,6 +19,7 @@ from zairyu.applications.services import (
     receipt_numbers_retry,
 )
 from zairyu.applications.tests.helpers import (
+    extension_applicant,
     pdf_upload,
     photo_upload,
     signed_in_client,
@@ -27,23 +28,13 @@ from zairyu.applications.tests.helpers import (
 )
 from zairyu.core import clock
 from zairyu.notifications.models import OutboundEmail
-from zairyu.registry.tests.factories import ResidentFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def engineer():
-    return ResidentFactory(
-        status="engineer_humanities",
-        period_of_stay="1Y",
-        stay_expires_on=today_plus(60),
-        card_expires_on=today_plus(60),
-        prefecture="13",
-        municipality="新宿区",
-        move_in_notified_on=None,
-        abroad_on_reentry=False,
-    )
+    return extension_applicant()
 
 
 @pytest.fixture
