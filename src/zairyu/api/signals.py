@@ -1,24 +1,28 @@
-"""The webhook outbox hears of every state change of an application.
+"""The webhook outbox hears of every event of an application.
 
-Every state change is written as an ``ApplicationEvent`` by the service that makes it, inside that
-service's transaction; listening here (rather than in each of the many services of the
-applications and review apps) means no change is missed and those apps need not know the API
-exists. The delivery row is written in the same transaction: no notification of a change that was
-rolled back, no change without its notification.
+Every event is written by ``applications.lifecycle`` (one at a time or in bulk), which sends
+``application_events`` inside the service's transaction; listening here means no change is missed
+and the applications, review and bulk apps need not know the API exists. The delivery row is
+written in the same transaction: no notification of a change that was rolled back, no change
+without its notification.
 """
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
+import datetime as dt
+from typing import Any
+
 from django.dispatch import receiver
 
+from zairyu.api.webhooks import status_changes_queue
+from zairyu.applications.lifecycle import application_events
+from zairyu.applications.models import Application, ApplicationEvent
 
-@receiver(post_save, sender="applications.ApplicationEvent", dispatch_uid="zairyu.api.webhook_outbox")
-def application_event_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
-    if not created or raw:
-        return
-    if getattr(instance.application, "filed_via_id", None) is None:
-        return  # the usual case, decided without a query
-    from zairyu.api.webhooks import status_change_queue
 
-    status_change_queue(event=instance)
+@receiver(application_events, sender=Application, dispatch_uid="zairyu.api.webhook_outbox")
+def application_events_recorded(
+    sender: type[Application], events: list[ApplicationEvent], at: dt.datetime | None = None, **kwargs: Any
+) -> None:
+    filed_via = [event for event in events if event.application.filed_via_id is not None]
+    if filed_via:  # the usual case (filed on the web) is decided without a query
+        status_changes_queue(events=filed_via, at=at)

@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from zairyu.api.models import ApiClient, WebhookDelivery
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
+from zairyu.core.errors import Refused
 from zairyu.core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -152,13 +153,8 @@ def payload_body(payload: dict[str, Any]) -> bytes:
 # --- where a webhook may point --------------------------------------------------------------------
 
 
-class WebhookUrlRefused(Exception):
+class WebhookUrlRefused(Refused):
     """The URL may not receive webhooks; ``code`` and ``message`` say why (the message for the vendor)."""
-
-    def __init__(self, code: str, message: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.accounts.models import User
-from zairyu.applications import receipts
+from zairyu.applications import lifecycle, receipts, signing
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
 from zairyu.applications.disclosure import applicant_label, prefill_answers, registry_disclosure
-from zairyu.applications.models import Application, ApplicationDocument, ApplicationEvent
+from zairyu.applications.models import Application, ApplicationDocument
 from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck, lookup_resident
 from zairyu.applications.rules.receipt import receipt_method_problems, receipt_options
 from zairyu.applications.rules.results import Problem, Severity
@@ -32,18 +32,33 @@ from zairyu.catalogue.formspec import FormSpec, form_for, normalize_and_validate
 from zairyu.catalogue.rules import combination_errors, eligibility
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
+from zairyu.core.errors import Refused
 from zairyu.core.tasks import enqueue_on_commit
 from zairyu.notifications.services import email_queue
 
 logger = logging.getLogger(__name__)
 
 
-class ApplicationRefused(Exception):
-    """The application cannot go on; ``problems`` say why and what to do instead."""
+class ApplicationRefused(Refused):
+    """The application cannot go on; ``problems`` say why and what to do instead (the first one
+    gives ``code`` and ``message``; those naming a field give ``errors``)."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(", ".join(p.code for p in problems))
-        self.problems = problems
+        first = problems[0]
+        super().__init__(
+            first.code,
+            first.message,
+            errors={p.field: p.message for p in reversed(problems) if p.field},
+            problems=problems,
+        )
+
+    def __str__(self) -> str:
+        return ", ".join(p.code for p in self.problems)
+
+
+class SignatureRefused(ApplicationRefused):
+    """The card signature a submission through software needs is missing or wrong (``problems``:
+    one per wrong value, ``field`` ``signature`` or ``certificate``)."""
 
 
 def _problem(code: str, message: Any, *, field: str | None = None, **data: Any) -> Problem:
@@ -56,19 +71,6 @@ def application_form(application: Application) -> FormSpec:
         status=application.status,
         user_category=application.user_category,
         add_ons=tuple(application.add_ons),
-    )
-
-
-def _event(
-    application: Application, *, actor: User | None, action: str, from_state: str = "", **details: Any
-) -> None:
-    ApplicationEvent.objects.create(
-        application=application,
-        actor=actor,
-        action=action,
-        from_state=from_state,
-        to_state=application.state,
-        details=details,
     )
 
 
@@ -197,9 +199,15 @@ def start_problems(
 
 @transaction.atomic
 def application_create(
-    *, user: User, start: Start, ip: str | None = None, copy_from: Application | None = None
+    *,
+    user: User,
+    start: Start,
+    ip: str | None = None,
+    copy_from: Application | None = None,
+    filed_via: Any = None,
 ) -> Application:
-    """Start a draft after checking who may file it (matrix, scope, timing). Warnings do not stop it."""
+    """Start a draft after checking who may file it (matrix, scope, timing). Warnings do not stop it.
+    ``filed_via``: the API client (``api.ApiClient``) that files it, if not the web."""
     today = clock.today()
     problems, resident, organization = start_problems(user=user, start=start, today=today)
     if any(p.blocks for p in problems):
@@ -224,15 +232,11 @@ def application_create(
         answers=answers,
         facts=dict(start.facts or {}),
         copied_from=copy_from if copy_from is not None and copy_from.filer_id == user.pk else None,
+        filed_via=filed_via,
         draft_expires_at=clock.now() + dt.timedelta(days=settings.DRAFT_LIFETIME_DAYS),
     )
-    _event(application, actor=user, action="created")
-    audit_record(
-        action="applications.created",
-        actor=user,
-        target=application,
-        ip=ip,
-        details={"procedure": start.procedure, "status": start.status},
+    lifecycle.created(
+        application, actor=user, ip=ip, audit_details={"procedure": start.procedure, "status": start.status}
     )
     return application
 
@@ -293,6 +297,55 @@ def application_save_step(
     application.save()
     result.errors = errors
     return result
+
+
+@dataclass
+class SavedAnswers:
+    """What :func:`application_save_answers` saved: the steps, and the errors of each."""
+
+    steps: list[str]
+    errors: list[Any]  # formspec ``FieldError``s, in the order of the steps
+
+
+def answer_steps(form: FormSpec, keys: Any) -> tuple[list[str], list[str]]:
+    """The steps (in the form's order) holding the items ``keys``, and the keys it has no item for."""
+    steps: list[str] = []
+    unknown: list[str] = []
+    section_steps = {section.id: section.step for section in form.sections}
+    field_steps = {f.id: f.step for f in form.fields if f.row_section is None}
+    for key in keys:
+        step = field_steps.get(key) or section_steps.get(key)
+        if step is None:
+            unknown.append(key)
+        elif step not in steps:
+            steps.append(step)
+    return [s for s in form.step_ids if s in steps], unknown
+
+
+@transaction.atomic
+def application_save_answers(
+    *, application: Application, user: User, answers: dict[str, Any], ip: str | None = None
+) -> SavedAnswers:
+    """Save answers to several steps at once (software, a bulk row), each step as the web saves
+    it, in one transaction. Items the form does not have refuse the whole (nothing is saved)."""
+    form = application_form(application)
+    steps, unknown = answer_steps(form, answers.keys())
+    if unknown:
+        raise ApplicationRefused(
+            [_problem("unknown_field", _("This form has no such item."), field=key) for key in unknown]
+        )
+    errors: list[Any] = []
+    for step in steps:
+        keys = {f.id for f in form.step(step).fields} | {s.id for s in form.step(step).sections}
+        result = application_save_step(
+            application=application,
+            user=user,
+            step=step,
+            answers={k: v for k, v in answers.items() if k in keys},
+            ip=ip,
+        )
+        errors += result.errors
+    return SavedAnswers(steps=steps, errors=errors)
 
 
 def _identity_input(answers: dict[str, Any]) -> IdentityInput:
@@ -628,9 +681,19 @@ SUBMISSION_FIELDS = [
 
 
 def application_submit(
-    *, application_id: int, user: User, submission_key: str = "", ip: str | None = None
+    *,
+    application_id: int,
+    user: User,
+    submission_key: str = "",
+    ip: str | None = None,
+    through_client: bool = False,
+    signed: signing.CardSignature | None = None,
 ) -> Application:
     """Submit once: a double click or a retried request returns the same submitted application.
+
+    Through software (``through_client``), a filer whose identity is the card (U1–U3) sends the
+    card's signature over :func:`signing.signing_data` (``signed``); without it, or with another
+    card's, the submission is refused (``ApplicationRefused`` with code ``signature``...).
 
     Atomic: the state, the provisional and formal receipt numbers, the receipt date, the history,
     the audit record and the e-mails are written together or not at all. If the formal number
@@ -644,17 +707,20 @@ def application_submit(
             .get(pk=application_id, filer=user)
         )
         application.filer = user  # the row was chosen by it: no need to read the user again
-        if application.state not in EDITABLE_STATES:
+        if not lifecycle.allowed(application, "submitted", actor=user):
             if application.submitted_at is not None:
                 return application  # already submitted: the same answer again
             raise ApplicationRefused(
                 [_problem("not_editable", _("This application can no longer be submitted."))]
             )
+        if signing.signature_required(user, through_client=through_client):
+            wrong = signing.signature_problems(application, user=user, signed=signed)
+            if wrong:
+                raise SignatureRefused(wrong)
         today = clock.today()
         problems = application_problems(application, today=today, at_submission=True)
         if any(p.blocks for p in problems):
             raise ApplicationRefused([p for p in problems if p.blocks])
-        from_state = application.state
         application.office = _office_for(application)
         application.receipt_date = today
         application.submitted_at = clock.now()
@@ -662,27 +728,18 @@ def application_submit(
         application.provisional_number = receipts.provisional_number(today)
         application.fee_yen = _fee(application, today)
         application.draft_expires_at = None
-        application.state = ApplicationState.SUBMITTED
-        try:
-            with transaction.atomic():
-                application.receipt_number = receipts.receipt_number(
-                    office=application.office,
-                    procedure=application.procedure,
-                    group=application.group,
-                    receipt_date=today,
-                )
-        except DatabaseError:
+        application.receipt_number = _receipt_number(application) or ""
+        if not application.receipt_number:
             logger.warning("receipt number not obtained for application %s", application.pk)
-            application.state = ApplicationState.ERROR_RECEIPT
-            application.receipt_number = ""
-        application.save(update_fields=SUBMISSION_FIELDS)
-        _event(application, actor=user, action="submitted", from_state=from_state)
-        audit_record(
-            action="applications.submitted",
+        lifecycle.transition(
+            application,
+            "submitted",
+            ApplicationState.SUBMITTED if application.receipt_number else ApplicationState.ERROR_RECEIPT,
             actor=user,
-            target=application,
+            fields=SUBMISSION_FIELDS,
+            audit="applications.submitted",
             ip=ip,
-            details={"office": application.office, "procedure": application.procedure},
+            audit_details={"office": application.office, "procedure": application.procedure},
         )
         _submission_emails(application)
         if application.state == ApplicationState.ERROR_RECEIPT:
@@ -723,6 +780,52 @@ def _submission_emails(application: Application) -> None:
     )
 
 
+def _receipt_number(application: Application) -> str | None:
+    """The formal receipt number of the (locked) application, or None if it cannot be obtained
+    now (the counter's row is locked or the database refused)."""
+    try:
+        with transaction.atomic():
+            return receipts.receipt_number(
+                office=application.office,
+                procedure=application.procedure,
+                group=application.group,
+                receipt_date=application.receipt_date,
+            )
+    except DatabaseError:
+        return None
+
+
+def receipt_number_obtain(*, application: Application, actor: User | None, ip: str | None = None) -> bool:
+    """Give the (locked) application in "error (receipt number not obtained)" its formal number
+    and put it back in the submitted queue; the filer is e-mailed the number (once, whoever
+    obtained it: the job or an officer). False if the number still cannot be obtained."""
+    lifecycle.check(application, "receipt_number_obtained", actor=actor, to=ApplicationState.SUBMITTED)
+    number = _receipt_number(application)
+    if number is None:
+        return False
+    application.receipt_number = number
+    lifecycle.transition(
+        application,
+        "receipt_number_obtained",
+        ApplicationState.SUBMITTED,
+        actor=actor,
+        fields=["receipt_number"],
+        audit="review.put_back" if actor is not None else None,
+        ip=ip,
+    )
+    email_queue(
+        kind="receipt_number",
+        to=application.filer.email,
+        language=application.filer.language,
+        context={
+            "receipt_number": application.receipt_number,
+            "provisional_number": application.provisional_number,
+        },
+        key=f"receipt_number:{application.pk}",
+    )
+    return True
+
+
 def receipt_numbers_retry() -> int:
     """Give a formal receipt number to every application that could not get one (a job)."""
     done = 0
@@ -733,35 +836,7 @@ def receipt_numbers_retry() -> int:
             application = Application.objects.select_for_update().get(pk=application_id)
             if application.state != ApplicationState.ERROR_RECEIPT:
                 continue
-            try:
-                with transaction.atomic():
-                    application.receipt_number = receipts.receipt_number(
-                        office=application.office,
-                        procedure=application.procedure,
-                        group=application.group,
-                        receipt_date=application.receipt_date,
-                    )
-            except DatabaseError:
-                continue
-            application.state = ApplicationState.SUBMITTED
-            application.save(update_fields=["receipt_number", "state"])
-            _event(
-                application,
-                actor=None,
-                action="receipt_number_obtained",
-                from_state=ApplicationState.ERROR_RECEIPT,
-            )
-            email_queue(
-                kind="receipt_number",
-                to=application.filer.email,
-                language=application.filer.language,
-                context={
-                    "receipt_number": application.receipt_number,
-                    "provisional_number": application.provisional_number,
-                },
-                key=f"receipt_number:{application.pk}",
-            )
-            done += 1
+            done += receipt_number_obtain(application=application, actor=None)
     return done
 
 
@@ -805,7 +880,7 @@ def drafts_expire() -> dict[str, int]:
 
 # --- after submission -------------------------------------------------------------------------
 
-AFTER_SUBMISSION_STATES = frozenset({ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW})
+AFTER_SUBMISSION_STATES = frozenset(lifecycle.PENDING)
 
 
 def _locked_submitted(application_id: int, user: User) -> Application:
@@ -850,15 +925,14 @@ def application_change_receipt_method(
     application.receipt_methods = {**application.receipt_methods, options.document: method}
     application.updated_at = clock.now()
     application.save(update_fields=["receipt_methods", "updated_at"])
-    _event(
-        application, actor=user, action="receipt_method_changed", from_state=application.state, method=method
-    )
-    audit_record(
-        action="applications.receipt_method_changed",
+    lifecycle.record(
+        application,
+        "receipt_method_changed",
         actor=user,
-        target=application,
+        audit="applications.receipt_method_changed",
         ip=ip,
-        details={"method": method},
+        audit_details={"method": method},
+        method=method,
     )
     email_queue(
         kind="receipt_method_changed",
@@ -890,8 +964,9 @@ def application_request(
     request = ApplicationRequest.objects.create(
         application=application, kind=kind, message=message.strip()[:2000]
     )
-    _event(application, actor=user, action=f"{kind}_requested", from_state=application.state)
-    audit_record(action=f"applications.{kind}_requested", actor=user, target=application, ip=ip)
+    lifecycle.record(
+        application, f"{kind}_requested", actor=user, audit=f"applications.{kind}_requested", ip=ip
+    )
     return request
 
 
@@ -920,17 +995,16 @@ def application_add_documents(
     attached = ApplicationDocument.objects.create(
         application=application, document=document, role=DocumentRole.ADDITIONAL, document_type=document_type
     )
-    _event(
+    # Review hears of it (``application_events``) and answers the bureau's open request, if any.
+    lifecycle.record(
         application,
+        "document_added",
         actor=user,
-        action="document_added",
-        from_state=application.state,
+        audit="applications.document_added",
+        ip=ip,
         document_type=document_type,
+        attachment=attached.pk,
     )
-    audit_record(action="applications.document_added", actor=user, target=application, ip=ip)
-    from zairyu.review.services import document_request_answer  # answers the bureau's open request
-
-    document_request_answer(application=application, attachment=attached, user=user)
     return attached
 
 

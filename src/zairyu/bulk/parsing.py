@@ -18,10 +18,10 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.bulk.constants import ERRORS_COLUMN, KEY_ROW_SEARCH, FileKind, limit
+from zairyu.core.errors import Refused
 from zairyu.documents.errors import lazy_format
 
 _KEY_RE = re.compile(r"[a-z][a-z0-9_]*")
@@ -35,13 +35,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old binary Excel (.xls)
 _XML_DANGER = (b"<!doctype", b"<!entity")
 
 
-class FileRefused(Exception):
+class FileRefused(Refused):
     """The whole file is refused; ``message`` says why and what to do."""
-
-    def __init__(self, code: str, message: str | Promise) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
 
 
 @dataclass

@@ -46,10 +46,11 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.accounts.models import User
+from zairyu.applications import lifecycle
 from zairyu.applications import services as applications
 from zairyu.applications.constants import EDITABLE_STATES, SUBMITTED_STATES, ApplicationState
 from zairyu.applications.disclosure import prefill_answers, registry_disclosure
-from zairyu.applications.models import Application, ApplicationEvent
+from zairyu.applications.models import Application
 from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck
 from zairyu.applications.rules.timing import timing_problems
 from zairyu.bulk.columns import (
@@ -543,6 +544,7 @@ class RowChecker:
                         corporate_number=verdict.corporate_number,
                     ),
                     ip=self.bulk_import.ip,
+                    filed_via=self.bulk_import.filed_via,
                 )
             except applications.ApplicationRefused as refusal:
                 verdict.state = RowState.REFUSED
@@ -551,11 +553,6 @@ class RowChecker:
                     for p in refusal.problems
                 ]
                 return
-            if self.bulk_import.filed_via_id is not None:
-                Application.objects.filter(pk=application.pk).update(
-                    filed_via_id=self.bulk_import.filed_via_id
-                )
-                application.filed_via_id = self.bulk_import.filed_via_id
         errors: list[FieldError] = []
         for step in self.form.step_ids:
             result = applications.application_save_step(
@@ -571,7 +568,7 @@ class RowChecker:
         verdict.state = RowState.ERROR if verdict.errors else RowState.DRAFT
         state = ApplicationState.ERROR_BULK if verdict.errors else ApplicationState.DRAFT
         if application.state != state:
-            Application.objects.filter(pk=application.pk).update(state=state)
+            lifecycle.transition(application, "bulk_checked", state, actor=self.user)
         verdict.existing = application
         verdict.label = (application.applicant_name or verdict.label)[:200]
 
@@ -670,6 +667,7 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
                 verdict.existing = application
                 continue
             _apply(application, verdict, now=now, expires=expires, roman_name=checker.has_roman_name)
+            lifecycle.set_state(application, "bulk_updated", _row_state(verdict), actor=user)
             verdict.existing = application
         changed = [v.existing for v in updates if v.state in (RowState.DRAFT, RowState.ERROR)]
         Application.objects.bulk_update(
@@ -684,25 +682,14 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
                 "draft_expires_at",
             ],
         )
-        events = ApplicationEvent.objects.bulk_create(
-            [
-                ApplicationEvent(
-                    application=a,
-                    at=stamp,
-                    actor=user,
-                    action="bulk_updated",
-                    from_state=before.get(a.pk, ""),
-                    to_state=a.state,
-                    details={"bulk_import": str(bulk_import.public_id)},
-                )
-                for a in changed
-            ]
+        lifecycle.record_in_bulk(
+            [(a, before.get(a.pk, "")) for a in changed],
+            "bulk_updated",
+            actor=user,
+            at=stamp,
+            when=now,
+            details={"bulk_import": str(bulk_import.public_id)},
         )
-        # ``bulk_create`` sends no ``post_save``: the webhook outbox is told here, as the signal
-        # would be (api/signals.py), in this transaction.
-        from zairyu.api.webhooks import status_changes_queue
-
-        status_changes_queue(events=events, at=now)
 
     creates = [v for v in fast if v.existing is None]
     if creates:
@@ -723,26 +710,22 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
                 filed_via_id=bulk_import.filed_via_id,
             )
             _apply(application, verdict, now=now, expires=expires, roman_name=checker.has_roman_name)
+            lifecycle.set_state(application, "created", _row_state(verdict), actor=user)
             new.append(application)
         Application.objects.bulk_create(new)
         for verdict, application in zip(creates, new, strict=True):
             application.created_at = now
             verdict.existing = application
-        ApplicationEvent.objects.bulk_create(
-            [
-                ApplicationEvent(
-                    application_id=a.pk,
-                    at=stamp,
-                    actor_id=user.pk,
-                    action="created",
-                    to_state=a.state,
-                    details={"bulk_import": str(bulk_import.public_id)},
-                )
-                for a in new
-            ]
+        # The webhook outbox hears of these too, and lets "created" pass, as for a single new
+        # draft (the client that uploaded the file reads its rows).
+        lifecycle.record_in_bulk(
+            [(a, "") for a in new],
+            "created",
+            actor=user,
+            at=stamp,
+            when=now,
+            details={"bulk_import": str(bulk_import.public_id)},
         )
-        # No webhook for these "created" events: the signal sends none for a new draft either
-        # (the client that uploaded the file reads its rows).
         # As ``audit_record`` writes it for a single application, one insert for the chunk.
         AuditEvent.objects.bulk_create(
             [
@@ -801,11 +784,14 @@ def _stamp(now: dt.datetime) -> Any:
     return now
 
 
+def _row_state(verdict: RowVerdict) -> str:
+    return ApplicationState.ERROR_BULK if verdict.errors else ApplicationState.DRAFT
+
+
 def _apply(application: Application, verdict: RowVerdict, *, now, expires, roman_name: bool) -> None:
     """What ``application_save_step`` stores, for all steps at once."""
     application.answers = verdict.stored
     application.steps_done = verdict.steps_done
-    application.state = ApplicationState.ERROR_BULK if verdict.errors else ApplicationState.DRAFT
     if roman_name and verdict.stored.get("roman_name"):
         application.applicant_name = str(verdict.stored["roman_name"])[:200]
     if verdict.stored.get("applicant_email"):

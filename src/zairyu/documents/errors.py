@@ -7,17 +7,15 @@ from typing import Any
 
 from django.utils.functional import Promise, lazy
 
+from zairyu.core.errors import Refused
 
-class DocumentError(Exception):
+
+class DocumentError(Refused):
+    """A refusal of the documents domain; ``detail`` is a finer reason within the code (e.g.
+    "javascript" for ``active_content``), for the API and logs."""
+
     def __init__(self, code: str, message: str | Promise, *, detail: str | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
-        # A finer reason within the code (e.g. "javascript" for ``active_content``), for the API and logs.
-        self.detail = detail
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        super().__init__(code, message, detail=detail)
 
 
 class DocumentRejected(DocumentError):

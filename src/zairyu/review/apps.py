@@ -7,4 +7,4 @@ class ReviewConfig(AppConfig):
     verbose_name = "Review and issue"
 
     def ready(self) -> None:
-        from zairyu.review import emails  # noqa: F401 - registers the kinds of e-mail
+        from zairyu.review import emails, receivers  # noqa: F401 - the kinds of e-mail; lifecycle events

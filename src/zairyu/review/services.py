@@ -31,23 +31,25 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.accounts.constants import OfficerRole, UserKind, UserState
 from zairyu.accounts.models import User
+from zairyu.applications import lifecycle
 from zairyu.applications.constants import ApplicationState, DocumentRole
 from zairyu.applications.models import Application, ApplicationDocument, ApplicationRequest
 from zairyu.applications.rules.dates import add_months, birthday
 from zairyu.applications.rules.procedures import CARD_PROCEDURES, COE, EMPLOYMENT_CERTIFICATE
 from zairyu.applications.rules.receipt import OFFICIAL_STATUS, is_passport_stamp_period
 from zairyu.applications.rules.results import format_message
-from zairyu.applications.services import _event
+from zairyu.applications.services import receipt_number_obtain
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
+from zairyu.core.errors import Refused
 from zairyu.core.models import AuditEvent
 from zairyu.notifications.services import email_queue
 from zairyu.registry.constants import CARD_AGE_LIMIT
@@ -86,16 +88,8 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 16
 
 
-class ReviewRefused(Exception):
-    """An officer's (or filer's) action that cannot be done now. ``message`` is for the person;
-    ``errors`` maps form fields to messages when the input is at fault; ``code`` is for tests
-    and the audit trail."""
-
-    def __init__(self, code: str, message: Any, *, errors: Mapping[str, Any] | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
-        self.errors = dict(errors or {})
+class ReviewRefused(Refused):
+    """An officer's (or filer's) action that cannot be done now (the shape: ``core.errors``)."""
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -120,15 +114,12 @@ def _locked(application_id: int, officer: User) -> Application:
     return application
 
 
-def _guard(application: Application, *states: str) -> None:
-    if application.state not in states:
-        raise ReviewRefused(
-            "wrong_state",
-            format_message(
-                _("This is not possible while the application is “%(state)s”; nothing was changed."),
-                state=ApplicationState(application.state).label,
-            ),
-        )
+def _guard(application: Application, action: str, officer: User | None) -> None:
+    """Refuse unless the lifecycle allows ``action`` in the application's state."""
+    try:
+        lifecycle.check(application, action, actor=officer)
+    except Refused as refusal:
+        raise ReviewRefused(refusal.code, refusal.message) from None
 
 
 def _is_supervisor(officer: User) -> bool:
@@ -215,17 +206,14 @@ def application_take_up(*, application_id: int, officer: User, ip: str | None = 
     """Submitted → under review; the application is assigned to the officer unless it already is
     to someone (a supervisor may have assigned it)."""
     application = _locked(application_id, officer)
-    _guard(application, S.SUBMITTED)
+    _guard(application, "taken_up", officer)
     _may_work_on(application, officer)
-    from_state = application.state
-    application.state = S.UNDER_REVIEW
-    application.updated_at = clock.now()
-    application.save(update_fields=["state", "updated_at"])
     Assignment.objects.get_or_create(
         application=application, defaults={"officer": officer, "assigned_by": officer}
     )
-    _event(application, actor=officer, action="taken_up", from_state=from_state)
-    _audit("taken_up", officer=officer, target=application, ip=ip)
+    lifecycle.transition(
+        application, "taken_up", S.UNDER_REVIEW, actor=officer, audit="review.taken_up", ip=ip
+    )
     return application
 
 
@@ -237,7 +225,7 @@ def application_assign(
     application = _locked(application_id, officer)
     if not _is_supervisor(officer):
         raise ReviewRefused("not_supervisor", _("Only a supervisor reassigns applications."))
-    _guard(application, *OPEN_STATES)
+    _guard(application, "assigned", officer)
     assignee = User.objects.filter(
         pk=assignee_id, kind=UserKind.OFFICER, office=officer.office, state=UserState.ACTIVE
     ).first()
@@ -251,8 +239,15 @@ def application_assign(
         application=application,
         defaults={"officer": assignee, "assigned_by": officer, "assigned_at": clock.now()},
     )
-    _event(application, actor=officer, action="assigned", from_state=application.state, assignee=assignee.pk)
-    _audit("assigned", officer=officer, target=application, ip=ip, assignee=assignee.pk)
+    lifecycle.record(
+        application,
+        "assigned",
+        actor=officer,
+        audit="review.assigned",
+        ip=ip,
+        audit_details={"assignee": assignee.pk},
+        assignee=assignee.pk,
+    )
     return assignment
 
 
@@ -266,7 +261,7 @@ def documents_request(
     """Ask the filer for additional documents (a message and a deadline); they upload them
     online with a declaration (F-04). The application stays under review, waiting."""
     application = _locked(application_id, officer)
-    _guard(application, S.UNDER_REVIEW)
+    _guard(application, "documents_requested", officer)
     _may_work_on(application, officer)
     today = clock.today()
     errors: dict[str, Any] = {}
@@ -288,14 +283,15 @@ def documents_request(
     request = DocumentRequest.objects.create(
         application=application, message=message[:2000], deadline=deadline, requested_by=officer
     )
-    _event(
+    lifecycle.record(
         application,
+        "documents_requested",
         actor=officer,
-        action="documents_requested",
-        from_state=application.state,
+        audit="review.documents_requested",
+        ip=ip,
+        audit_details={"request": request.pk},
         deadline=deadline.isoformat(),
     )
-    _audit("documents_requested", officer=officer, target=application, ip=ip, request=request.pk)
     _mail_filer(
         application,
         "review_documents_requested",
@@ -323,8 +319,9 @@ def document_request_answer(
     request.answered_at = clock.now()
     request.answer = attachment
     request.save(update_fields=["state", "answered_at", "answer"])
-    _event(application, actor=user, action="documents_request_answered", from_state=application.state)
-    audit_record(action="review.documents_request_answered", actor=user, target=application)
+    lifecycle.record(
+        application, "documents_request_answered", actor=user, audit="review.documents_request_answered"
+    )
     return request
 
 
@@ -509,7 +506,7 @@ def application_decide(
     what to bring; a denial is complete.
     """
     application = _locked(application_id, officer)
-    _guard(application, S.UNDER_REVIEW)
+    _guard(application, "decided", officer)
     _may_work_on(application, officer)
     if Decision.objects.filter(application=application).exists():
         raise ReviewRefused(
@@ -569,35 +566,32 @@ def application_decide(
     AddOnDecision.objects.bulk_create(add_on_rows)
     _close_open_document_requests(application)
 
-    from_state = application.state
     issue: Issue | None = None
+    to = S.COMPLETE  # a denial; a permit collected at the window (the e-mail says what to bring)
     if permitted:
         kind, method = _issue_kind(application, decision)
         issue = Issue.objects.create(application=application, kind=kind, method=method)
         if kind == IssueKind.ECOE:
             _ecoe_issue(application, decision, issue, officer=officer)
-            application.state = S.COMPLETE
         elif method == IssueMethod.POST:
             issue.documents_due_on = today + dt.timedelta(days=POST_DOCUMENTS_DAYS)
             if kind == IssueKind.COE_PAPER:
                 _coe_paper_prepare(application, decision, issue)
             issue.save()
-            application.state = S.AWAITING_ISSUE
-        else:
-            application.state = S.COMPLETE  # collected at the window; the e-mail says what to bring
-    else:
-        application.state = S.COMPLETE
-    application.updated_at = clock.now()
-    application.save(update_fields=["state", "updated_at"])
-    _event(application, actor=officer, action="decided", from_state=from_state, outcome=outcome)
-    _audit(
+            to = S.AWAITING_ISSUE
+    lifecycle.transition(
+        application,
         "decided",
-        officer=officer,
-        target=application,
+        to,
+        actor=officer,
+        audit="review.decided",
         ip=ip,
+        audit_details={
+            "outcome": outcome,
+            "add_ons": {row.procedure: row.outcome for row in add_on_rows},
+            "fee_yen": decision.fee_yen,
+        },
         outcome=outcome,
-        add_ons={row.procedure: row.outcome for row in add_on_rows},
-        fee_yen=decision.fee_yen,
     )
     if not permitted:
         _mail_filer(
@@ -843,7 +837,7 @@ def postal_items_record(
     """Record what arrived for a postal receipt: the return envelope, the fee form with its
     revenue stamps (which is the payment), the current residence card."""
     application = _locked(application_id, officer)
-    _guard(application, S.AWAITING_ISSUE)
+    _guard(application, "postal_items_received", officer)
     issue, decision = _locked_issue(application)
     if issue.method != IssueMethod.POST:
         raise ReviewRefused("not_postal", _("This result is not received by post."))
@@ -868,15 +862,15 @@ def postal_items_record(
     if not recorded:
         raise ReviewRefused("nothing_recorded", _("Tick what arrived; it was not recorded before."))
     issue.save()
-    _event(
+    items = [str(i) for i in recorded]
+    lifecycle.record(
         application,
+        "postal_items_received",
         actor=officer,
-        action="postal_items_received",
-        from_state=application.state,
-        items=[str(i) for i in recorded],
-    )
-    _audit(
-        "postal_items_received", officer=officer, target=application, ip=ip, items=[str(i) for i in recorded]
+        audit="review.postal_items_received",
+        ip=ip,
+        audit_details={"items": items},
+        items=items,
     )
     return issue
 
@@ -887,8 +881,7 @@ def _remind(application: Application, issue: Issue, decision: Decision, *, offic
         return False
     issue.reminded_at = clock.now()
     issue.save(update_fields=["reminded_at"])
-    _event(application, actor=officer, action="postal_reminder_sent", from_state=application.state)
-    _audit("postal_reminder_sent", officer=officer, target=application, ip=None)
+    lifecycle.record(application, "postal_reminder_sent", actor=officer, audit="review.postal_reminder_sent")
     _mail_filer(
         application,
         "review_post_reminder",
@@ -904,7 +897,7 @@ def postal_reminder_send(*, application_id: int, officer: User, ip: str | None =
     """The officer records that 14 days passed without the envelope, fee form or card: the
     filer is reminded (once)."""
     application = _locked(application_id, officer)
-    _guard(application, S.AWAITING_ISSUE)
+    _guard(application, "postal_reminder_sent", officer)
     issue, decision = _locked_issue(application)
     if issue.method != IssueMethod.POST:
         raise ReviewRefused("not_postal", _("This result is not received by post."))
@@ -949,7 +942,7 @@ def issue_by_post(
     registry (the old one is invalidated and returned); the filer is e-mailed the tracking
     number; complete. The new card takes effect when it is delivered (A6-8)."""
     application = _locked(application_id, officer)
-    _guard(application, S.AWAITING_ISSUE)
+    _guard(application, "issued_by_post", officer)
     issue, decision = _locked_issue(application)
     if issue.method != IssueMethod.POST:
         raise ReviewRefused("not_postal", _("This result is not received by post."))
@@ -973,12 +966,15 @@ def issue_by_post(
         _employment_certificate_make(application, decision, issue)
     issue.tracking_number = tracking_number[:40]
     _mark_issued(issue, decision, officer=officer)
-    from_state = application.state
-    application.state = S.COMPLETE
-    application.updated_at = clock.now()
-    application.save(update_fields=["state", "updated_at"])
-    _event(application, actor=officer, action="issued_by_post", from_state=from_state)
-    _audit("issued_by_post", officer=officer, target=application, ip=ip, kind=issue.kind)
+    lifecycle.transition(
+        application,
+        "issued_by_post",
+        S.COMPLETE,
+        actor=officer,
+        audit="review.issued_by_post",
+        ip=ip,
+        audit_details={"kind": issue.kind},
+    )
     _mail_filer(
         application,
         "review_card_issued",
@@ -999,7 +995,7 @@ def issue_at_window(
     complete already): a new card, the stamp in the passport, or the employment certificate.
     The fee is paid with revenue stamps handed in now, unless it was paid online."""
     application = _locked(application_id, officer)
-    _guard(application, S.COMPLETE)
+    _guard(application, "handed_over_at_window", officer)
     issue, decision = _locked_issue(application)
     if issue.method != IssueMethod.WINDOW:
         raise ReviewRefused("not_window", _("This result is not collected at the window."))
@@ -1025,8 +1021,14 @@ def issue_at_window(
     elif issue.kind == IssueKind.EMPLOYMENT_CERTIFICATE:
         _employment_certificate_make(application, decision, issue)
     _mark_issued(issue, decision, officer=officer)
-    _event(application, actor=officer, action="handed_over_at_window", from_state=application.state)
-    _audit("handed_over_at_window", officer=officer, target=application, ip=ip, kind=issue.kind)
+    lifecycle.record(
+        application,
+        "handed_over_at_window",
+        actor=officer,
+        audit="review.handed_over_at_window",
+        ip=ip,
+        audit_details={"kind": issue.kind},
+    )
     return issue
 
 
@@ -1062,13 +1064,13 @@ def payment_pay_online(*, application: Application, user: User, ip: str | None =
         receipt_id=receipt.receipt_id,
         paid_by=user,
     )
-    _event(application, actor=user, action="fee_paid_online", from_state=application.state)
-    audit_record(
-        action="review.fee_paid_online",
+    lifecycle.record(
+        application,
+        "fee_paid_online",
         actor=user,
-        target=application,
+        audit="review.fee_paid_online",
         ip=ip,
-        details={"receipt_id": receipt.receipt_id},
+        audit_details={"receipt_id": receipt.receipt_id},
     )
     return payment
 
@@ -1099,19 +1101,18 @@ def application_request_accept(
     """Accept a withdrawal (the application is withdrawn) or a correction (noted in the history;
     the officer takes it into account in the review). Only before the decision."""
     request, application = _locked_request(request_id, officer)
-    _guard(application, S.SUBMITTED, S.UNDER_REVIEW)
-    from_state = application.state
-    if request.kind == ApplicationRequest.Kind.WITHDRAWAL:
-        application.state = S.WITHDRAWN
-        application.updated_at = clock.now()
-        application.save(update_fields=["state", "updated_at"])
-        _close_open_document_requests(application)
+    action = f"{request.kind}_accepted"
+    _guard(application, action, officer)
     request.state = ApplicationRequest.State.ACCEPTED
     request.decided_at = clock.now()
     request.decided_by = officer
     request.save(update_fields=["state", "decided_at", "decided_by"])
-    _event(application, actor=officer, action=f"{request.kind}_accepted", from_state=from_state)
-    _audit(f"{request.kind}_accepted", officer=officer, target=application, ip=ip, request=request.pk)
+    audit = {"audit": f"review.{action}", "ip": ip, "audit_details": {"request": request.pk}}
+    if request.kind == ApplicationRequest.Kind.WITHDRAWAL:
+        _close_open_document_requests(application)
+        lifecycle.transition(application, f"{request.kind}_accepted", S.WITHDRAWN, actor=officer, **audit)
+    else:
+        lifecycle.record(application, f"{request.kind}_accepted", actor=officer, **audit)
     _mail_filer(
         application,
         "review_request_result",
@@ -1129,7 +1130,7 @@ def application_request_decline(
     *, request_id: int, officer: User, reason: str, ip: str | None = None
 ) -> ApplicationRequest:
     request, application = _locked_request(request_id, officer)
-    _guard(application, *OPEN_STATES)
+    _guard(application, f"{request.kind}_declined", officer)
     reason = (reason or "").strip()
     if not reason:
         raise ReviewRefused(
@@ -1141,8 +1142,14 @@ def application_request_decline(
     request.decided_at = clock.now()
     request.decided_by = officer
     request.save(update_fields=["state", "decided_at", "decided_by"])
-    _event(application, actor=officer, action=f"{request.kind}_declined", from_state=application.state)
-    _audit(f"{request.kind}_declined", officer=officer, target=application, ip=ip, request=request.pk)
+    lifecycle.record(
+        application,
+        f"{request.kind}_declined",
+        actor=officer,
+        audit=f"review.{request.kind}_declined",
+        ip=ip,
+        audit_details={"request": request.pk},
+    )
     _mail_filer(
         application,
         "review_request_result",
@@ -1159,36 +1166,12 @@ def application_request_decline(
 def application_put_back(*, application_id: int, officer: User, ip: str | None = None) -> Application:
     """Give a formal receipt number to an application that could not get one and put it back in
     the submitted queue (the job does the same every few minutes; the e-mail goes once either way)."""
-    from zairyu.applications import receipts
-
     application = _locked(application_id, officer)
-    _guard(application, S.ERROR_RECEIPT)
-    try:
-        with transaction.atomic():
-            application.receipt_number = receipts.receipt_number(
-                office=application.office,
-                procedure=application.procedure,
-                group=application.group,
-                receipt_date=application.receipt_date,
-            )
-    except DatabaseError:
+    _guard(application, "receipt_number_obtained", officer)
+    if not receipt_number_obtain(application=application, actor=officer, ip=ip):
         raise ReviewRefused(
             "still_failing", _("The receipt number still cannot be obtained. Try again later.")
-        ) from None
-    application.state = S.SUBMITTED
-    application.save(update_fields=["receipt_number", "state"])
-    _event(application, actor=officer, action="put_back", from_state=S.ERROR_RECEIPT)
-    _audit("put_back", officer=officer, target=application, ip=ip)
-    email_queue(
-        kind="receipt_number",
-        to=application.filer.email,
-        language=application.filer.language,
-        context={
-            "receipt_number": application.receipt_number,
-            "provisional_number": application.provisional_number,
-        },
-        key=f"receipt_number:{application.pk}",
-    )
+        )
     return application
 
 

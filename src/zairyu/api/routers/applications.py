@@ -8,7 +8,6 @@ an ID that is not the user's is 404, not 403) and changes them only through
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import hashlib
 import json
@@ -27,7 +26,7 @@ from zairyu.api.auth import OAuth2
 from zairyu.api.idempotency import idempotent
 from zairyu.api.problems import ApiError, pointer, problem_items_from, refusal_status
 from zairyu.api.schemas_common import PageMeta
-from zairyu.applications import access, services
+from zairyu.applications import access, services, signing
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
 from zairyu.applications.models import Application, ApplicationDocument
 from zairyu.core import clock
@@ -39,9 +38,7 @@ READ = OAuth2("applications:read")
 WRITE = OAuth2("applications:write")
 SUBMIT = OAuth2("applications:submit")
 
-SIGNING_DOMAIN = b"zairyu-application-signature-v1\n"
 DOCUMENT_TYPE_PATTERN = r"^([a-z][a-z0-9_]{0,63})?$"
-CARD_SIGNATURE_KINDS = ("U1", "U2", "U3")
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -345,130 +342,38 @@ def _may_file(request: HttpRequest) -> None:
         raise ApiError(403, "forbidden", _("Officers cannot file applications."))
 
 
-def _steps_for(form, keys) -> tuple[list[str], list[dict[str, Any]]]:
-    """The steps the given answer keys belong to, and an error for each key this form does not have."""
-    steps: list[str] = []
-    unknown = []
-    section_steps = {section.id: section.step for section in form.sections}
-    field_steps = {f.id: f.step for f in form.fields if f.row_section is None}
-    for key in keys:
-        step = field_steps.get(key) or section_steps.get(key)
-        if step is None:
-            unknown.append(
+def _save_answers(request: HttpRequest, application: Application, answers: dict[str, Any]) -> list[dict]:
+    """Save answers step by step in one transaction (the service the web's steps use). Returns errors."""
+    try:
+        saved = services.application_save_answers(
+            application=application, user=request.user, answers=answers, ip=_ip(request)
+        )
+    except services.ApplicationRefused as refusal:
+        raise ApiError(
+            422,
+            "validation",
+            errors=[
                 {
-                    "pointer": pointer("answers", key),
-                    "code": "unknown_field",
+                    "pointer": pointer("answers", p.field),
+                    "code": p.code,
                     "detail": _("This form has no such item; see GET /catalogue/forms/… for its items."),
                 }
-            )
-        elif step not in steps:
-            steps.append(step)
-    return [s for s in form.step_ids if s in steps], unknown
+                for p in refusal.problems
+            ],
+        ) from None
+    return _field_errors_out(services.application_form(application), saved.errors)
 
 
-def _save_answers(request: HttpRequest, application: Application, answers: dict[str, Any]) -> list[dict]:
-    """Save answers step by step in one transaction (each step as the web saves it). Returns errors."""
-    form = services.application_form(application)
-    steps, unknown = _steps_for(form, answers.keys())
-    if unknown:
-        raise ApiError(422, "validation", errors=unknown)
-    errors: list[dict[str, Any]] = []
-    with transaction.atomic():
-        for step in steps:
-            step_keys = {f.id for f in form.step(step).fields} | {s.id for s in form.step(step).sections}
-            result = services.application_save_step(
-                application=application,
-                user=request.user,
-                step=step,
-                answers={k: v for k, v in answers.items() if k in step_keys},
-                ip=_ip(request),
-            )
-            errors += _field_errors_out(form, result.errors)
-    return errors
-
-
-def _signature_bytes(application: Application) -> tuple[bytes, dict[str, Any]]:
-    """The canonical application data the card signs: what would be submitted, nothing else."""
-    documents = sorted(
-        application.documents.select_related("document")
-        .filter(document__deleted_at__isnull=True)
-        .values_list("role", "document_type", "document__sha256")
+def _signature_error(refusal: services.ApplicationRefused) -> ApiError:
+    missing = any(p.code == "missing" for p in refusal.problems)
+    return ApiError(
+        422,
+        "signature",
+        _("Sign the application data (GET …/signing-data) with your My Number Card and send the signature.")
+        if missing
+        else None,
+        errors=[{"pointer": f"/{p.field}", "code": p.code, "detail": p.message} for p in refusal.problems],
     )
-    canonical = {
-        "application": str(application.public_id),
-        "procedure": application.procedure,
-        "add_ons": sorted(application.add_ons),
-        "status": application.status,
-        "answers": application.answers,
-        "receipt_methods": application.receipt_methods,
-        "documents": [{"role": r, "document_type": t, "sha256": s} for r, t, s in documents],
-    }
-    body = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return SIGNING_DOMAIN + body.encode("utf-8"), canonical
-
-
-def _check_card_signature(request: HttpRequest, application: Application, payload: SubmitIn) -> None:
-    """U1–U3: the card's signing certificate must have signed exactly this application's data."""
-    from zairyu.accounts.cards import MESSAGES, trust_store
-    from zairyu.jpki.verify import VerificationError, verify_signature
-
-    user = request.user
-    if user.kind not in CARD_SIGNATURE_KINDS:
-        return
-    if not payload.signature or not payload.certificate:
-        raise ApiError(
-            422,
-            "signature",
-            _(
-                "Sign the application data (GET …/signing-data) with your My Number Card and send the signature."
-            ),
-            errors=[
-                {"pointer": "/signature", "code": "missing", "detail": _("This is required.")},
-                {"pointer": "/certificate", "code": "missing", "detail": _("This is required.")},
-            ],
-        )
-    try:
-        signature = base64.b64decode(payload.signature, validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError(
-            422,
-            "signature",
-            errors=[{"pointer": "/signature", "code": "base64", "detail": _("Give base64 here.")}],
-        ) from None
-    data, _canonical = _signature_bytes(application)
-    try:
-        verified = verify_signature(
-            certificate_pem=payload.certificate,
-            signature=signature,
-            data=data,
-            purpose="signing",
-            trust=trust_store(),
-            at=clock.now(),
-        )
-    except VerificationError as exc:
-        raise ApiError(
-            422,
-            "signature",
-            errors=[
-                {
-                    "pointer": "/signature",
-                    "code": exc.code,
-                    "detail": MESSAGES.get(exc.code, MESSAGES["malformed"]),
-                }
-            ],
-        ) from None
-    if not user.card_id or verified.card_id != user.card_id:
-        raise ApiError(
-            422,
-            "signature",
-            errors=[
-                {
-                    "pointer": "/certificate",
-                    "code": "other_card",
-                    "detail": _("This is not the card registered to your account."),
-                }
-            ],
-        )
 
 
 # --- operations -------------------------------------------------------------------------------
@@ -554,9 +459,9 @@ def applications_check(request: HttpRequest, payload: ApplicationStart):
 def applications_create(request: HttpRequest, payload: ApplicationCreate):
     _may_file(request)
     with transaction.atomic():
-        application = services.application_create(user=request.user, start=_start(payload), ip=_ip(request))
-        Application.objects.filter(pk=application.pk).update(filed_via=request.api_client)
-        application.filed_via = request.api_client
+        application = services.application_create(
+            user=request.user, start=_start(payload), ip=_ip(request), filed_via=request.api_client
+        )
         if payload.answers:
             _save_answers(request, application, payload.answers)
             application.refresh_from_db()
@@ -620,7 +525,7 @@ def applications_validate(request: HttpRequest, application_id: UUID):
     return {
         "ready": application.state in EDITABLE_STATES and not any(p.blocks for p in problems),
         "problems": _problems_out(problems),
-        "card_signature_required": request.user.kind in CARD_SIGNATURE_KINDS,
+        "card_signature_required": signing.signature_required(request.user, through_client=True),
     }
 
 
@@ -753,7 +658,7 @@ def applications_set_receipt_method(request: HttpRequest, application_id: UUID, 
 )
 def applications_signing_data(request: HttpRequest, application_id: UUID):
     application = _mine(request, application_id)
-    data, canonical = _signature_bytes(application)
+    data, canonical = signing.signing_data(application)
     return {
         "algorithm": "RSASSA-PKCS1-v1_5-SHA256",
         "data": base64.b64encode(data).decode("ascii"),
@@ -792,19 +697,24 @@ def applications_submit(request: HttpRequest, application_id: UUID, payload: Sub
                 .select_for_update()
                 .filter(public_id=application_id)
                 .order_by()
-                .values_list("pk", "state")[:1]
-            )  # the row lock: what is signed is what is submitted
+                .values_list("pk", flat=True)[:1]
+            )  # the service locks the row again: what is signed is what is submitted
             if not found:
                 raise ApiError(404, "not_found")
-            pk, state = found[0]
-            if state in EDITABLE_STATES and request.user.kind in CARD_SIGNATURE_KINDS:
-                _check_card_signature(request, Application.objects.get(pk=pk), payload)
-            submitted = services.application_submit(
-                application_id=pk,
-                user=request.user,
-                submission_key=request.headers.get("Idempotency-Key", "")[:64],
-                ip=_ip(request),
-            )
+            pk = found[0]
+            try:
+                submitted = services.application_submit(
+                    application_id=pk,
+                    user=request.user,
+                    submission_key=request.headers.get("Idempotency-Key", "")[:64],
+                    ip=_ip(request),
+                    through_client=True,
+                    signed=signing.CardSignature(
+                        signature=payload.signature, certificate=payload.certificate
+                    ),
+                )
+            except services.SignatureRefused as refusal:
+                raise _signature_error(refusal) from None
         body = Submitted.model_validate(
             {**_summary(submitted, request), "fee_yen": submitted.fee_yen}
         ).model_dump(mode="json")

@@ -24,11 +24,12 @@ from zairyu.api.auth import anonymous_throttle
 from zairyu.api.jsonschema import form_schema
 from zairyu.api.problems import ApiError, pointer
 from zairyu.api.schemas_common import IsoDate
+from zairyu.applications.planning import PlannedFiling, plan_check
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for, fee_variants
 from zairyu.catalogue.formspec import form_for
 from zairyu.catalogue.loader import DATA_DIR, Localized, Status, StatusEntry
-from zairyu.catalogue.rules import Verdict, combination_errors, eligibility
+from zairyu.catalogue.rules import combination_errors
 from zairyu.core import clock
 
 router = Router()
@@ -713,17 +714,17 @@ def catalogue_form(
 
 # --- the check of a planned filing --------------------------------------------------------------
 
-# Where a reason of the matrix points in the request.
-_REASON_POINTERS = {
-    "window_only": "/user_category",
-    "matrix": "/user_category",
-    "status_not_in_force": "/status",
-    "status_not_online": "/status",
-}
+
+def _check_pointer(field: str | None) -> str | None:
+    """A problem's item of the plan (``facts.<code>`` for a condition) as a JSON pointer."""
+    if field is None:
+        return None
+    return pointer(*field.split(".", 1))
+
+
 # The dates a planned filing can speak of (the calendar rules count months and business days
 # from them).
 CHECK_DATES = (dt.date(1900, 1, 1), dt.date(2100, 12, 31))
-_STAY_PROBLEMS = {"stay_last_day", "stay_expired", "extension_too_early", "no_period_to_extend"}
 
 
 def _data(values: dict[str, Any]) -> dict[str, str]:
@@ -747,9 +748,6 @@ def _data(values: dict[str, Any]) -> dict[str, str]:
     "in `facts` is a warning here; to start the application it must hold.",
 )
 def catalogue_check(request: HttpRequest, body: CatalogueCheckIn):
-    from zairyu.applications.rules.timing import timing_problems
-    from zairyu.registry.models import Resident
-
     anonymous_throttle(request)
     catalogue = get_catalogue()
     day = body.planned_on or clock.today()
@@ -785,104 +783,42 @@ def catalogue_check(request: HttpRequest, body: CatalogueCheckIn):
     if errors:
         raise ApiError(422, "validation", errors=errors)
 
-    problems: list[CatalogueCheckProblem] = []
-    conditions: list[CatalogueCheckCondition] = []
-    verdicts: list[Verdict] = []
-    for reason in combination_errors(main=body.procedure, add_ons=body.add_ons):
-        problems.append(
-            CatalogueCheckProblem(
-                code=reason.code, severity="block", detail=str(reason.message), pointer="/add_ons"
-            )
-        )
-    for procedure in dict.fromkeys((body.procedure, *body.add_ons)):
-        answer = eligibility(
-            user_category=body.user_category,
-            procedure=procedure,
+    checked = plan_check(
+        PlannedFiling(
+            procedure=body.procedure,
             status=body.status,
-            facts=body.facts,
-            on=day,
-        )
-        verdicts.append(answer.verdict)
-        for reason in answer.reasons:
-            condition = catalogue.conditions.get(reason.code)
-            where = _REASON_POINTERS.get(reason.code)
-            if condition is not None:
-                where = pointer("facts", condition.code) if condition.kind == "fact" else "/status"
-            problems.append(
-                CatalogueCheckProblem(
-                    code=reason.code if condition is None else f"condition_{reason.code}",
-                    severity="block",
-                    detail=str(reason.message),
-                    pointer=where,
-                    data={"procedure": procedure},
-                )
-            )
-        for condition in answer.pending:
-            problems.append(
-                CatalogueCheckProblem(
-                    code=f"condition_{condition.code}",
-                    severity="warning",
-                    detail=str(condition.text),
-                    pointer=pointer("facts", condition.code),
-                    data={"procedure": procedure},
-                )
-            )
-        states: list[tuple[Any, Literal["met", "pending", "failed"]]] = [
-            *((c, "met") for c in answer.met),
-            *((c, "pending") for c in answer.pending),
-            *((c, "failed") for c in answer.failed),
-        ]
-        for condition, state in states:
-            conditions.append(
-                CatalogueCheckCondition(
-                    code=condition.code, procedure=procedure, text=_text(condition.text), state=state
-                )
-            )
-
-    resident = None
-    if body.stay_expires_on is not None:
-        # The timing rules read the applicant's record; here the caller states what they need.
-        resident = Resident(
+            user_category=body.user_category,
+            add_ons=tuple(body.add_ons),
+            facts=dict(body.facts),
+            planned_on=day,
             stay_expires_on=body.stay_expires_on,
             period_of_stay=body.period_of_stay or "",
-            prefecture="",
-            move_in_notified_on=None,
-            abroad_on_reentry=False,
-        )
-    add_ons = [code for code in body.add_ons if catalogue.procedures[code].add_on]
-    for problem in timing_problems(
-        procedure=body.procedure,
-        add_ons=add_ons,
-        resident=resident,
+            birth_or_event_date=body.birth_or_event_date,
+        ),
         today=day,
-        birth_or_event_date=body.birth_or_event_date,
-    ):
-        where = (
-            pointer(problem.field)
-            if problem.field
-            else "/stay_expires_on"
-            if problem.code in _STAY_PROBLEMS
-            else "/planned_on"
-        )
-        problems.append(
-            CatalogueCheckProblem(
-                code=problem.code,
-                severity="block" if problem.blocks else "warning",
-                detail=str(problem.message),
-                pointer=where,
-                data=_data(dict(problem.data)),
-            )
-        )
-    verdict = (
-        Verdict.DENIED
-        if Verdict.DENIED in verdicts
-        else Verdict.CONDITIONAL
-        if Verdict.CONDITIONAL in verdicts
-        else Verdict.ALLOWED
     )
+    problems = [
+        CatalogueCheckProblem(
+            code=problem.code,
+            severity="block" if problem.blocks else "warning",
+            detail=str(problem.message),
+            pointer=_check_pointer(problem.field),
+            data=_data(dict(problem.data)),
+        )
+        for problem in checked.problems
+    ]
+    conditions = [
+        CatalogueCheckCondition(
+            code=item.condition.code,
+            procedure=item.procedure,
+            text=_text(item.condition.text),
+            state=item.state,
+        )
+        for item in checked.conditions
+    ]
     return CatalogueCheckOut(
-        eligible=not any(p.severity == "block" for p in problems),
-        verdict=verdict.value,
+        eligible=checked.eligible,
+        verdict=checked.verdict.value,
         planned_on=day,
         problems=problems,
         conditions=conditions,

@@ -179,13 +179,13 @@ def test_every_state_change_is_notified_but_not_the_events_that_change_nothing(
 
 
 def test_a_submission_through_the_services_is_notified(receiver, django_capture_on_commit_callbacks):
-    from zairyu.applications.services import _event
+    from zairyu.applications import lifecycle
 
     client = client_with_webhook(receiver.url)
     application = filed_via(client, state=ApplicationState.SUBMITTED)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        _event(application, actor=application.filer, action="submitted", from_state=ApplicationState.DRAFT)
-        _event(application, actor=application.filer, action="created")  # a new draft: not notified
+        lifecycle.record(application, "submitted", actor=application.filer, from_state=ApplicationState.DRAFT)
+        lifecycle.record(application, "created", actor=application.filer, from_state="")  # not notified
     (request,) = receiver.requests
     data = verify_like_a_client(request)["data"]
     assert (
