@@ -15,26 +15,39 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.accounts.models import User
-from zairyu.applications import lifecycle, receipts, signing
+from zairyu.applications import lifecycle, mynaportal, receipts, signing, tasks
+from zairyu.applications.checklist import checklist
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
 from zairyu.applications.disclosure import applicant_label, prefill_answers, registry_disclosure
-from zairyu.applications.models import Application, ApplicationDocument
+from zairyu.applications.models import Application, ApplicationData, ApplicationDocument, ApplicationRequest
 from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck, lookup_resident
-from zairyu.applications.rules.receipt import receipt_method_problems, receipt_options
-from zairyu.applications.rules.results import Problem, Severity
+from zairyu.applications.rules.receipt import (
+    Document,
+    changeable_after_submission,
+    receipt_method_problems,
+    receipt_options,
+)
+from zairyu.applications.rules.results import Problem, Severity, format_message
 from zairyu.applications.rules.timing import timing_problems
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
-from zairyu.catalogue.formspec import FormSpec, form_for, normalize_and_validate
+from zairyu.catalogue.formspec import FieldError, FormSpec, form_for, normalize_and_validate
 from zairyu.catalogue.rules import combination_errors, eligibility
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
 from zairyu.core.errors import Refused
+from zairyu.core.net import throttle_exceeded, throttle_hit
 from zairyu.core.tasks import enqueue_on_commit
-from zairyu.notifications.services import email_queue
+from zairyu.documents.scanning import documents_scan_problems
+from zairyu.documents.services import document_delete, document_store_pdf, document_store_photo
+from zairyu.notifications.services import email_queue, email_queue_all
+from zairyu.organizations import access as organization_access
+from zairyu.registry.models import ReceivingOrganization
+from zairyu.registry.validators import normalize_corporate_number
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +104,6 @@ def _scope_facts(user: User, *, resident, organization) -> dict[str, bool]:
     """The ``applicant_in_scope`` fact for organization staff (U5–U7), from the organizations rules."""
     if user.kind not in ("U5", "U6", "U7"):
         return {}
-    from zairyu.organizations import access as organization_access
 
     if resident is not None:
         return {"applicant_in_scope": organization_access.applicant_in_scope(user, resident)}
@@ -111,9 +123,6 @@ def start_problems(
     ``known_resident``: the registry record already loaded for ``start.card_number`` (re-checks).
     ``identity_matched``: the identity items typed so far match the record, so the disclosure
     policy lets the messages name the record's dates (:mod:`zairyu.applications.disclosure`)."""
-    from zairyu.registry.models import ReceivingOrganization
-    from zairyu.registry.validators import normalize_corporate_number
-
     catalogue = get_catalogue()
     problems: list[Problem] = []
     if start.procedure not in catalogue.procedures or catalogue.procedures[start.procedure].add_on:
@@ -130,6 +139,28 @@ def start_problems(
         )
     for reason in combination_errors(main=start.procedure, add_ons=start.add_ons):
         problems.append(_problem(reason.code, reason.message, field="add_ons"))
+    resident, organization, found = _start_parties(user=user, start=start, known_resident=known_resident)
+    problems += found
+    facts = {**(start.facts or {}), **_scope_facts(user, resident=resident, organization=organization)}
+    problems += _start_eligibility(user=user, start=start, facts=facts, today=today)
+    if resident is not None:
+        disclosure = registry_disclosure(user, resident, identity_matched=identity_matched)
+        problems += list(
+            timing_problems(
+                procedure=start.procedure,
+                add_ons=start.add_ons,
+                resident=resident,
+                today=today,
+                disclose_dates=disclosure.facts,
+            )
+        )
+    return problems, resident, organization
+
+
+def _start_parties(*, user: User, start: Start, known_resident: Any) -> tuple[Any, Any, list[Problem]]:
+    """The applicant's record (every procedure but the COE) and the receiving organization named by
+    its corporate number, with a problem for each that is not found or missing."""
+    problems: list[Problem] = []
     resident = organization = None
     if start.procedure != "P1":
         if known_resident is not None and known_resident.card_number == start.card_number:
@@ -166,7 +197,14 @@ def start_problems(
                 field="organization",
             )
         )
-    facts = {**(start.facts or {}), **_scope_facts(user, resident=resident, organization=organization)}
+    return resident, organization, problems
+
+
+def _start_eligibility(*, user: User, start: Start, facts: dict[str, bool], today: dt.date) -> list[Problem]:
+    """The matrix for the procedure and each add-on (MISSION §2), and an organization's account
+    that may no longer file."""
+    catalogue = get_catalogue()
+    problems: list[Problem] = []
     for procedure in (start.procedure, *start.add_ons):
         if procedure not in catalogue.procedures:
             continue
@@ -178,23 +216,10 @@ def start_problems(
         for condition in verdict.pending:
             problems.append(_problem(f"condition_{condition.code}", condition.text, field=condition.code))
     if user.kind in ("U5", "U6", "U7"):
-        from zairyu.organizations import access as organization_access
-
         may, reason = organization_access.organization_may_file(user)
         if not may:
             problems.append(_problem("organization_expired", reason))
-    if resident is not None:
-        disclosure = registry_disclosure(user, resident, identity_matched=identity_matched)
-        problems += list(
-            timing_problems(
-                procedure=start.procedure,
-                add_ons=start.add_ons,
-                resident=resident,
-                today=today,
-                disclose_dates=disclosure.facts,
-            )
-        )
-    return problems, resident, organization
+    return problems
 
 
 @transaction.atomic
@@ -368,7 +393,6 @@ _CROSSCHECK_WINDOW_SECONDS = 3600
 def _crosscheck_keys(user: User, resident) -> tuple[str, str]:
     """The two throttle keys of a cross-check: the filer, and the card number (kept as an HMAC,
     so that no card number stands in the cache)."""
-    from django.utils.crypto import salted_hmac
 
     card = salted_hmac("zairyu.crosscheck", resident.card_number).hexdigest()[:32]
     return f"user:{user.pk}", f"card:{card}"
@@ -377,7 +401,6 @@ def _crosscheck_keys(user: User, resident) -> tuple[str, str]:
 def crosscheck_blocked(*, user: User, resident) -> bool:
     """True once the filer, or anybody for this card number, has passed the limit of identity
     mismatches within the hour: every further try is refused, whatever it contains."""
-    from zairyu.core.net import throttle_exceeded
 
     limit = settings.CROSSCHECK_MISMATCH_LIMIT
     return any(
@@ -387,7 +410,6 @@ def crosscheck_blocked(*, user: User, resident) -> bool:
 
 
 def _crosscheck_throttled_error():
-    from zairyu.catalogue.formspec import FieldError
 
     return FieldError(
         "card_number",
@@ -406,8 +428,6 @@ def _crosscheck_errors(application: Application, answers: dict[str, Any], *, use
     every try is refused until the hour is over, a right one too (so that guessing item by item
     cannot reach the answer). An honest user is told which item to check, never what the
     record holds (:mod:`zairyu.applications.disclosure`)."""
-    from zairyu.catalogue.formspec import FieldError
-    from zairyu.core.net import throttle_hit
 
     resident = application.applicant_resident
     if crosscheck_blocked(user=user, resident=resident):
@@ -461,7 +481,6 @@ def application_attach(
     ip: str | None = None,
 ) -> ApplicationDocument:
     """Check and store one PDF (or the face photo) for the application; within the total limit."""
-    from zairyu.documents.services import document_store_pdf, document_store_photo
 
     application = _locked_editable(application.pk, user)
     existing = [
@@ -488,7 +507,6 @@ def application_attach(
 def application_detach(
     *, application: Application, user: User, attachment_id: int, ip: str | None = None
 ) -> None:
-    from zairyu.documents.services import document_delete
 
     application = _locked_editable(application.pk, user)
     attachment = application.documents.select_related("document").get(pk=attachment_id)
@@ -498,7 +516,6 @@ def application_detach(
 
 
 def application_receipt_options(application: Application):
-    from zairyu.applications.rules.receipt import Document
 
     answers = application.answers
     birth = answers.get("date_of_birth")
@@ -585,8 +602,25 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
                 steps=["2-2"],
             )
         )
+    problems += _document_problems(application, form)
+    options, _doc = application_receipt_options(application)
+    method = application.receipt_methods.get(options.document)
+    problems += [p for p in receipt_method_problems(options=options, method=method) if p.blocks]
+    if not application.applicant_email and not application.answers.get("applicant_email"):
+        problems.append(
+            _problem(
+                "applicant_email_missing",
+                _("Enter the applicant's e-mail address (step 2-1)."),
+                field="applicant_email",
+            )
+        )
+    return problems
+
+
+def _document_problems(application: Application, form: FormSpec) -> list[Problem]:
+    """F-04: the documents and the photo the application needs, and the state of their scans."""
+    problems: list[Problem] = []
     attachments = list(application.documents.select_related("document"))
-    from zairyu.documents.scanning import documents_scan_problems
 
     # Held files (not yet checked for viruses) stop the submission; one removed as infected is
     # said (a warning: a missing required document blocks by itself) and no longer counts as
@@ -612,8 +646,6 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
                 field="documents",
             )
         )
-    from zairyu.applications.checklist import checklist
-    from zairyu.applications.rules.results import format_message
 
     for item in checklist(
         procedure=application.procedure, group=application.group, user_category=application.user_category
@@ -633,17 +665,6 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
                 "photo_missing",
                 _("Attach the applicant's face photo (JPEG, taken within 6 months)."),
                 field="documents",
-            )
-        )
-    options, _doc = application_receipt_options(application)
-    method = application.receipt_methods.get(options.document)
-    problems += [p for p in receipt_method_problems(options=options, method=method) if p.blocks]
-    if not application.applicant_email and not application.answers.get("applicant_email"):
-        problems.append(
-            _problem(
-                "applicant_email_missing",
-                _("Enter the applicant's e-mail address (step 2-1)."),
-                field="applicant_email",
             )
         )
     return problems
@@ -743,9 +764,7 @@ def application_submit(
         )
         _submission_emails(application)
         if application.state == ApplicationState.ERROR_RECEIPT:
-            from zairyu.applications.tasks import receipt_numbers_retry
-
-            enqueue_on_commit(receipt_numbers_retry)
+            enqueue_on_commit(tasks.receipt_numbers_retry)
     return application
 
 
@@ -768,7 +787,6 @@ def _submission_emails(application: Application) -> None:
         "receipt_date": application.receipt_date,
         "applicant_name": application.applicant_name,
     }
-    from zairyu.notifications.services import email_queue_all
 
     filer = application.filer
     recipients = [(filer.email, f"application_received:{application.pk}:filer")]
@@ -867,8 +885,6 @@ def drafts_expire() -> dict[str, int]:
     for application in Application.objects.filter(state__in=EDITABLE_STATES, draft_expires_at__lte=now):
         with transaction.atomic():
             for attachment in application.documents.select_related("document"):
-                from zairyu.documents.services import document_delete
-
                 document = attachment.document
                 attachment.delete()
                 document_delete(document=document, actor=None)
@@ -903,7 +919,6 @@ def application_change_receipt_method(
 ) -> Application:
     """Change how the card or certificate is received, while submitted or under review (F-07).
     A certificate of eligibility's method cannot be changed after submission."""
-    from zairyu.applications.rules.receipt import changeable_after_submission
 
     application = _locked_submitted(application.pk, user)
     options, _doc = application_receipt_options(application)
@@ -952,7 +967,6 @@ def application_request(
     *, application: Application, user: User, kind: str, message: str, ip: str | None = None
 ):
     """Ask the bureau to withdraw or correct a submitted application; officers act on it."""
-    from zairyu.applications.models import ApplicationRequest
 
     application = _locked_submitted(application.pk, user)
     if kind not in ApplicationRequest.Kind.values:
@@ -975,7 +989,6 @@ def application_add_documents(
     *, application: Application, user: User, upload, document_type: str, declared: bool, ip: str | None = None
 ) -> ApplicationDocument:
     """An additional document for a submitted application, with the filer's declaration (F-04)."""
-    from zairyu.documents.services import document_store_pdf
 
     application = _locked_submitted(application.pk, user)
     if not declared:
@@ -1013,8 +1026,6 @@ def application_fetch_tax_data(
     *, application: Application, user: User, fiscal_year: int, ip: str | None = None
 ):
     """F-18: attach the self-applicant's own income and resident-tax data from Mynaportal."""
-    from zairyu.applications import mynaportal
-    from zairyu.applications.models import ApplicationData
 
     application = _locked_editable(application.pk, user)
     if user.kind != "U1" or not user.card_id:
@@ -1065,7 +1076,6 @@ def application_fetch_tax_data(
 def application_delete_draft(*, application: Application, user: User, ip: str | None = None) -> None:
     """Delete a draft (or a row in error from a bulk file) with its files. Submitted applications
     are never deleted: ask for a withdrawal instead."""
-    from zairyu.documents.services import document_delete
 
     application = _locked_editable(application.pk, user)
     for attachment in application.documents.select_related("document"):
