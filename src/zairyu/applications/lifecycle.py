@@ -33,6 +33,7 @@ from zairyu.core import clock
 from zairyu.core.audit import audit_record
 from zairyu.core.errors import Refused
 from zairyu.core.models import AuditEvent
+from zairyu.notifications.services import email_queue, email_queue_all
 
 if TYPE_CHECKING:
     from zairyu.accounts.models import User
@@ -105,6 +106,33 @@ STEPS: tuple[Step, ...] = (
 
 STEP_BY_ACTION: dict[str, Step] = {step.action: step for step in STEPS}
 
+
+@dataclass(frozen=True)
+class Mail:
+    """An e-mail that tells of the event: one text (``kind`` rendered in ``language`` with
+    ``context``) to each of ``recipients`` (address, key: an e-mail is queued once per key)."""
+
+    kind: str
+    language: str
+    context: dict[str, Any]
+    recipients: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def to(cls, address: str, *, kind: str, language: str, context: dict[str, Any], key: str) -> Mail:
+        return cls(kind=kind, language=language, context=context, recipients=((address, key),))
+
+
+def _send(mail: Sequence[Mail]) -> None:
+    for item in mail:
+        if len(item.recipients) == 1:
+            ((address, key),) = item.recipients
+            email_queue(kind=item.kind, to=address, language=item.language, context=item.context, key=key)
+        else:
+            email_queue_all(
+                kind=item.kind, recipients=list(item.recipients), language=item.language, context=item.context
+            )
+
+
 application_events = Signal()
 """Sent once for every event written (``events``: a list of ``ApplicationEvent``; ``at``: their
 time, for events whose ``at`` is a database expression), inside the transaction that wrote them."""
@@ -168,12 +196,14 @@ def record(
     audit: str | None = None,
     ip: str | None = None,
     audit_details: dict[str, Any] | None = None,
+    mail: Sequence[Mail] = (),
     from_state: str | None = None,
     **details: Any,
 ) -> ApplicationEvent:
     """Something happened to the application (its state is as it is now): the history row, the
-    audit row (``audit``: its action, e.g. ``"review.assigned"``; ``audit_details``: codes only)
-    and the signal. ``from_state`` is for :func:`transition` only."""
+    audit row (``audit``: its action, e.g. ``"review.assigned"``; ``audit_details``: codes only),
+    the e-mails that tell of it (``mail``, queued in the outbox) and the signal (the webhooks).
+    ``from_state`` is for :func:`transition` only."""
     step = STEP_BY_ACTION[action]
     if from_state is None:
         check(application, action, actor=actor)
@@ -188,6 +218,7 @@ def record(
         details=details,
     )
     _audit(application, audit, actor=actor, ip=ip, details=dict(audit_details or {}))
+    _send(mail)
     application_events.send(sender=Application, events=[event], at=None)
     return event
 
@@ -202,6 +233,7 @@ def transition(
     audit: str | None = None,
     ip: str | None = None,
     audit_details: dict[str, Any] | None = None,
+    mail: Sequence[Mail] = (),
     **details: Any,
 ) -> ApplicationEvent:
     """Move the (locked) application to ``to`` by ``action``, saving ``fields`` the service set
@@ -218,6 +250,7 @@ def transition(
         audit=audit,
         ip=ip,
         audit_details=audit_details,
+        mail=mail,
         from_state=from_state,
         **details,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -27,6 +27,7 @@ from zairyu.applications.models import Application, ApplicationData, Application
 from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck, lookup_resident
 from zairyu.applications.rules.receipt import (
     Document,
+    ReceiptOptions,
     changeable_after_submission,
     receipt_method_problems,
     receipt_options,
@@ -35,7 +36,7 @@ from zairyu.applications.rules.results import Problem, Severity, format_message
 from zairyu.applications.rules.timing import timing_problems
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
-from zairyu.catalogue.formspec import FieldError, FormSpec, form_for, normalize_and_validate
+from zairyu.catalogue.formspec import FieldError, FormSpec, ValidationResult, form_for, normalize_and_validate
 from zairyu.catalogue.rules import combination_errors, eligibility
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
@@ -44,9 +45,9 @@ from zairyu.core.net import throttle_exceeded, throttle_hit
 from zairyu.core.tasks import enqueue_on_commit
 from zairyu.documents.scanning import documents_scan_problems
 from zairyu.documents.services import document_delete, document_store_pdf, document_store_photo
-from zairyu.notifications.services import email_queue, email_queue_all
+from zairyu.notifications.services import email_queue
 from zairyu.organizations import access as organization_access
-from zairyu.registry.models import ReceivingOrganization
+from zairyu.registry.models import ReceivingOrganization, Resident
 from zairyu.registry.validators import normalize_corporate_number
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,9 @@ class Start:
     facts: dict[str, bool] | None = None
 
 
-def _scope_facts(user: User, *, resident, organization) -> dict[str, bool]:
+def _scope_facts(
+    user: User, *, resident: Resident | None, organization: ReceivingOrganization | None
+) -> dict[str, bool]:
     """The ``applicant_in_scope`` fact for organization staff (U5–U7), from the organizations rules."""
     if user.kind not in ("U5", "U6", "U7"):
         return {}
@@ -117,8 +120,13 @@ def _scope_facts(user: User, *, resident, organization) -> dict[str, bool]:
 
 
 def start_problems(
-    *, user: User, start: Start, today: dt.date, known_resident=None, identity_matched: bool = False
-) -> tuple[list[Problem], Any, Any]:
+    *,
+    user: User,
+    start: Start,
+    today: dt.date,
+    known_resident: Resident | None = None,
+    identity_matched: bool = False,
+) -> tuple[list[Problem], Resident | None, ReceivingOrganization | None]:
     """Whether ``user`` may start this application; returns (problems, resident, organization).
     ``known_resident``: the registry record already loaded for ``start.card_number`` (re-checks).
     ``identity_matched``: the identity items typed so far match the record, so the disclosure
@@ -157,7 +165,9 @@ def start_problems(
     return problems, resident, organization
 
 
-def _start_parties(*, user: User, start: Start, known_resident: Any) -> tuple[Any, Any, list[Problem]]:
+def _start_parties(
+    *, user: User, start: Start, known_resident: Resident | None
+) -> tuple[Resident | None, ReceivingOrganization | None, list[Problem]]:
     """The applicant's record (every procedure but the COE) and the receiving organization named by
     its corporate number, with a problem for each that is not found or missing."""
     problems: list[Problem] = []
@@ -216,9 +226,9 @@ def _start_eligibility(*, user: User, start: Start, facts: dict[str, bool], toda
         for condition in verdict.pending:
             problems.append(_problem(f"condition_{condition.code}", condition.text, field=condition.code))
     if user.kind in ("U5", "U6", "U7"):
-        may, reason = organization_access.organization_may_file(user)
+        may, why = organization_access.organization_may_file(user)
         if not may:
-            problems.append(_problem("organization_expired", reason))
+            problems.append(_problem("organization_expired", why))
     return problems
 
 
@@ -298,7 +308,7 @@ def _locked_editable(application_id: int, user: User) -> Application:
 @transaction.atomic
 def application_save_step(
     *, application: Application, user: User, step: str, answers: dict[str, Any], ip: str | None = None
-):
+) -> ValidationResult:
     """Save what was typed for one step — always, even with errors, so nothing is lost — and
     return the validation result. The step counts as done only when it has no errors."""
     application = _locked_editable(application.pk, user)
@@ -390,7 +400,7 @@ _CROSSCHECK_SCOPE = "crosscheck"
 _CROSSCHECK_WINDOW_SECONDS = 3600
 
 
-def _crosscheck_keys(user: User, resident) -> tuple[str, str]:
+def _crosscheck_keys(user: User, resident: Resident) -> tuple[str, str]:
     """The two throttle keys of a cross-check: the filer, and the card number (kept as an HMAC,
     so that no card number stands in the cache)."""
 
@@ -398,7 +408,7 @@ def _crosscheck_keys(user: User, resident) -> tuple[str, str]:
     return f"user:{user.pk}", f"card:{card}"
 
 
-def crosscheck_blocked(*, user: User, resident) -> bool:
+def crosscheck_blocked(*, user: User, resident: Resident) -> bool:
     """True once the filer, or anybody for this card number, has passed the limit of identity
     mismatches within the hour: every further try is refused, whatever it contains."""
 
@@ -409,7 +419,7 @@ def crosscheck_blocked(*, user: User, resident) -> bool:
     )
 
 
-def _crosscheck_throttled_error():
+def _crosscheck_throttled_error() -> FieldError:
 
     return FieldError(
         "card_number",
@@ -422,14 +432,16 @@ def _crosscheck_throttled_error():
     )
 
 
-def _crosscheck_errors(application: Application, answers: dict[str, Any], *, user: User, ip: str | None):
+def _crosscheck_errors(
+    application: Application, answers: dict[str, Any], *, user: User, ip: str | None
+) -> list[FieldError]:
     """F-02: the identity items against the residence-card record. Every try is audited; a
     mismatch counts for the filer and for the card number, and once either has passed the limit
     every try is refused until the hour is over, a right one too (so that guessing item by item
     cannot reach the answer). An honest user is told which item to check, never what the
     record holds (:mod:`zairyu.applications.disclosure`)."""
-
     resident = application.applicant_resident
+    assert resident is not None  # the caller checks there is a record to cross-check against
     if crosscheck_blocked(user=user, resident=resident):
         audit_record(
             action="applications.crosscheck_blocked", actor=user, target=application, ip=ip, details={}
@@ -474,7 +486,7 @@ def application_attach(
     *,
     application: Application,
     user: User,
-    upload,
+    upload: IO[bytes],
     role: str,
     document_type: str,
     taken_within_6_months: bool = False,
@@ -515,7 +527,7 @@ def application_detach(
     document_delete(document=document, actor=user, ip=ip)
 
 
-def application_receipt_options(application: Application):
+def application_receipt_options(application: Application) -> tuple[ReceiptOptions, type[Document]]:
 
     answers = application.answers
     birth = answers.get("date_of_birth")
@@ -761,8 +773,8 @@ def application_submit(
             audit="applications.submitted",
             ip=ip,
             audit_details={"office": application.office, "procedure": application.procedure},
+            mail=[_submission_mail(application)],
         )
-        _submission_emails(application)
         if application.state == ApplicationState.ERROR_RECEIPT:
             enqueue_on_commit(tasks.receipt_numbers_retry)
     return application
@@ -778,7 +790,8 @@ def _fee(application: Application, today: dt.date) -> int:
     return total
 
 
-def _submission_emails(application: Application) -> None:
+def _submission_mail(application: Application) -> lifecycle.Mail:
+    """The receipt e-mail, to the filer and to the applicant if another address (F-16)."""
     context = {
         "provisional_number": application.provisional_number,
         "receipt_number": application.receipt_number,
@@ -787,14 +800,13 @@ def _submission_emails(application: Application) -> None:
         "receipt_date": application.receipt_date,
         "applicant_name": application.applicant_name,
     }
-
     filer = application.filer
     recipients = [(filer.email, f"application_received:{application.pk}:filer")]
     applicant_email = application.applicant_email or application.answers.get("applicant_email")
     if applicant_email and applicant_email.lower() != (filer.email or "").lower():
         recipients.append((applicant_email, f"application_received:{application.pk}:applicant"))
-    email_queue_all(
-        kind="application_received", recipients=recipients, language=filer.language, context=context
+    return lifecycle.Mail(
+        kind="application_received", language=filer.language, context=context, recipients=tuple(recipients)
     )
 
 
@@ -807,7 +819,7 @@ def _receipt_number(application: Application) -> str | None:
                 office=application.office,
                 procedure=application.procedure,
                 group=application.group,
-                receipt_date=application.receipt_date,
+                receipt_date=application.receipt_date or clock.today(),
             )
     except DatabaseError:
         return None
@@ -830,16 +842,18 @@ def receipt_number_obtain(*, application: Application, actor: User | None, ip: s
         fields=["receipt_number"],
         audit="review.put_back" if actor is not None else None,
         ip=ip,
-    )
-    email_queue(
-        kind="receipt_number",
-        to=application.filer.email,
-        language=application.filer.language,
-        context={
-            "receipt_number": application.receipt_number,
-            "provisional_number": application.provisional_number,
-        },
-        key=f"receipt_number:{application.pk}",
+        mail=[
+            lifecycle.Mail.to(
+                application.filer.email,
+                kind="receipt_number",
+                language=application.filer.language,
+                context={
+                    "receipt_number": application.receipt_number,
+                    "provisional_number": application.provisional_number,
+                },
+                key=f"receipt_number:{application.pk}",
+            )
+        ],
     )
     return True
 
@@ -869,6 +883,8 @@ def drafts_expire() -> dict[str, int]:
         draft_expires_at__lte=now + warn_before,
         draft_expires_at__gt=now,
     ).select_related("filer"):
+        expires = application.draft_expires_at
+        assert expires is not None  # filtered on it
         with transaction.atomic():
             email_queue(
                 kind="draft_expiring",
@@ -877,9 +893,9 @@ def drafts_expire() -> dict[str, int]:
                 context={
                     "applicant_name": application.applicant_name or "-",
                     "procedure": get_catalogue().procedures[application.procedure].name,
-                    "expires_on": application.draft_expires_at.astimezone(clock.JST).date(),
+                    "expires_on": expires.astimezone(clock.JST).date(),
                 },
-                key=f"draft_expiring:{application.pk}:{application.draft_expires_at.date()}",
+                key=f"draft_expiring:{application.pk}:{expires.date()}",
             )
         warned += 1
     for application in Application.objects.filter(state__in=EDITABLE_STATES, draft_expires_at__lte=now):
@@ -947,17 +963,19 @@ def application_change_receipt_method(
         audit="applications.receipt_method_changed",
         ip=ip,
         audit_details={"method": method},
+        mail=[
+            lifecycle.Mail.to(
+                user.email,
+                kind="receipt_method_changed",
+                language=user.language,
+                context={
+                    "receipt_number": application.receipt_number or application.provisional_number,
+                    "method": method,
+                },
+                key=f"receipt_method_changed:{application.pk}:{application.events.count() + 1}",
+            )
+        ],
         method=method,
-    )
-    email_queue(
-        kind="receipt_method_changed",
-        to=user.email,
-        language=user.language,
-        context={
-            "receipt_number": application.receipt_number or application.provisional_number,
-            "method": method,
-        },
-        key=f"receipt_method_changed:{application.pk}:{application.events.count()}",
     )
     return application
 
@@ -965,7 +983,7 @@ def application_change_receipt_method(
 @transaction.atomic
 def application_request(
     *, application: Application, user: User, kind: str, message: str, ip: str | None = None
-):
+) -> ApplicationRequest:
     """Ask the bureau to withdraw or correct a submitted application; officers act on it."""
 
     application = _locked_submitted(application.pk, user)
@@ -986,7 +1004,13 @@ def application_request(
 
 @transaction.atomic
 def application_add_documents(
-    *, application: Application, user: User, upload, document_type: str, declared: bool, ip: str | None = None
+    *,
+    application: Application,
+    user: User,
+    upload: IO[bytes],
+    document_type: str,
+    declared: bool,
+    ip: str | None = None,
 ) -> ApplicationDocument:
     """An additional document for a submitted application, with the filer's declaration (F-04)."""
 
@@ -1024,7 +1048,7 @@ def application_add_documents(
 @transaction.atomic
 def application_fetch_tax_data(
     *, application: Application, user: User, fiscal_year: int, ip: str | None = None
-):
+) -> ApplicationData:
     """F-18: attach the self-applicant's own income and resident-tax data from Mynaportal."""
 
     application = _locked_editable(application.pk, user)

@@ -12,11 +12,15 @@ the same attributes, bulk writes them into the row's error list.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from django.utils.functional import Promise
 
-Message = str | Promise
+class Message(Protocol):
+    """A text for the person: ``str()`` gives it in the active language (a lazy translation, a
+    catalogue text in Japanese and English, or plain text)."""
+
+    def __str__(self) -> str: ...
+
 
 
 class Refused(Exception):

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.utils.functional import Promise, lazy
 
+from zairyu.catalogue.loader import Localized
+
 
 class Severity(enum.StrEnum):
     BLOCK = "block"
@@ -25,7 +27,7 @@ class Severity(enum.StrEnum):
 @dataclasses.dataclass(frozen=True)
 class Problem:
     code: str
-    message: Promise | str
+    message: Promise | str | Localized  # a catalogue text follows the active language too
     severity: Severity = Severity.BLOCK
     field: str | None = None
     # ``dataclasses.field`` in full: the attribute ``field`` above shadows the name in this body.

@@ -21,7 +21,6 @@ from zairyu.core import clock
 from zairyu.core.audit import audit_record
 from zairyu.core.errors import Refused
 from zairyu.core.models import AuditEvent
-from zairyu.notifications.services import email_queue
 from zairyu.review.constants import DocumentRequestState
 from zairyu.review.models import (
     Assignment,
@@ -113,13 +112,14 @@ def site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def mail_filer(application: Application, email_kind: str, /, *, key: str, **context: Any) -> None:
+def filer_mail(application: Application, email_kind: str, /, *, key: str, **context: Any) -> lifecycle.Mail:
+    """The e-mail to the filer that tells of an event (given to the lifecycle, which queues it)."""
     catalogue = get_catalogue()
     office = catalogue.offices.get(application.office)
     filer = application.filer
-    email_queue(
+    return lifecycle.Mail.to(
+        filer.email,
         kind=email_kind,
-        to=filer.email,
         language=filer.language,
         context={
             "receipt_number": application.receipt_number or application.provisional_number,

@@ -36,9 +36,9 @@ from zairyu.review.services.common import (
     ReviewRefused,
     S,
     close_open_document_requests,
+    filer_mail,
     guard,
     locked,
-    mail_filer,
     may_work_on,
 )
 from zairyu.review.services.issuing import coe_paper_prepare, ecoe_issue, required_postal_items
@@ -55,7 +55,9 @@ class AddOnOutcome:
     conditions: str = ""  # P7
 
 
-def _fee_lines(application: Application, permitted: list[tuple[str, str | None]], on: dt.date) -> list[dict]:
+def _fee_lines(
+    application: Application, permitted: list[tuple[str, str | None]], on: dt.date
+) -> list[dict[str, Any]]:
     return [
         {
             "procedure": code,
@@ -265,21 +267,22 @@ def _decision_save(
 
 def _issue_prepare(
     application: Application, decision: Decision, *, officer: User, today: dt.date
-) -> tuple[Issue, str]:
+) -> tuple[Issue, str, list[lifecycle.Mail]]:
     """What a permit is received as (F-07) and the state it leaves the application in: an e-COE
     is issued at once (complete); a postal receipt waits for the filer's items (awaiting issue);
     a window receipt or a stamp is complete."""
     kind, method = _issue_kind(application, decision)
     issue = Issue.objects.create(application=application, kind=kind, method=method)
     if kind == IssueKind.ECOE:
-        ecoe_issue(application, decision, issue, officer=officer)
-    elif method == IssueMethod.POST:
+        _record, mail = ecoe_issue(application, decision, issue, officer=officer)
+        return issue, S.COMPLETE, [mail]
+    if method == IssueMethod.POST:
         issue.documents_due_on = today + dt.timedelta(days=POST_DOCUMENTS_DAYS)
         if kind == IssueKind.COE_PAPER:
             coe_paper_prepare(application, decision, issue)
         issue.save()
-        return issue, S.AWAITING_ISSUE
-    return issue, S.COMPLETE
+        return issue, S.AWAITING_ISSUE, []
+    return issue, S.COMPLETE, []
 
 
 @transaction.atomic
@@ -325,9 +328,30 @@ def application_decide(
     decision = _decision_save(application, verdict, outcome=outcome, officer=officer, today=today)
     close_open_document_requests(application)
     issue: Issue | None = None
-    to = S.COMPLETE  # a denial
+    to: str = S.COMPLETE  # a denial
+    mail: list[lifecycle.Mail] = []
     if verdict.permitted:
-        issue, to = _issue_prepare(application, decision, officer=officer, today=today)
+        issue, to, mail = _issue_prepare(application, decision, officer=officer, today=today)
+        if issue.kind != IssueKind.ECOE:
+            mail.append(
+                filer_mail(
+                    application,
+                    "review_complete",
+                    key=f"review_complete:{application.pk}",
+                    **_complete_context(decision, issue, verdict.add_on_rows),
+                )
+            )
+    else:
+        mail.append(
+            filer_mail(
+                application,
+                "review_decision",
+                key=f"review_decision:{application.pk}",
+                permitted=False,
+                reason=decision.reason,
+                add_ons=[],
+            )
+        )
     lifecycle.transition(
         application,
         "decided",
@@ -340,24 +364,9 @@ def application_decide(
             "add_ons": {row.procedure: row.outcome for row in verdict.add_on_rows},
             "fee_yen": decision.fee_yen,
         },
+        mail=mail,
         outcome=outcome,
     )
-    if not verdict.permitted:
-        mail_filer(
-            application,
-            "review_decision",
-            key=f"review_decision:{application.pk}",
-            permitted=False,
-            reason=decision.reason,
-            add_ons=[],
-        )
-    elif issue is not None and issue.kind != IssueKind.ECOE:
-        mail_filer(
-            application,
-            "review_complete",
-            key=f"review_complete:{application.pk}",
-            **_complete_context(decision, issue, verdict.add_on_rows),
-        )
     return decision
 
 

@@ -19,9 +19,9 @@ from zairyu.review.models import DocumentRequest
 from zairyu.review.services.common import (
     MAX_DOCUMENT_REQUEST_DAYS,
     ReviewRefused,
+    filer_mail,
     guard,
     locked,
-    mail_filer,
     may_work_on,
     site_url,
 )
@@ -63,15 +63,19 @@ def documents_request(
         audit="review.documents_requested",
         ip=ip,
         audit_details={"request": request.pk},
+        mail=[
+            filer_mail(
+                application,
+                "review_documents_requested",
+                key=f"review_documents_requested:{request.pk}",
+                message=request.message,
+                deadline=deadline,
+                upload_link=site_url(
+                    reverse("applications:manage", kwargs={"public_id": application.public_id})
+                ),
+            )
+        ],
         deadline=deadline.isoformat(),
-    )
-    mail_filer(
-        application,
-        "review_documents_requested",
-        key=f"review_documents_requested:{request.pk}",
-        message=request.message,
-        deadline=deadline,
-        upload_link=site_url(reverse("applications:manage", kwargs={"public_id": application.public_id})),
     )
     return request
 

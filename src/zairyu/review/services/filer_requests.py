@@ -14,9 +14,9 @@ from zairyu.review.services.common import (
     ReviewRefused,
     S,
     close_open_document_requests,
+    filer_mail,
     guard,
     locked,
-    mail_filer,
     office_of,
 )
 
@@ -50,21 +50,41 @@ def application_request_accept(
     request.decided_at = clock.now()
     request.decided_by = officer
     request.save(update_fields=["state", "decided_at", "decided_by"])
-    audit = {"audit": f"review.{action}", "ip": ip, "audit_details": {"request": request.pk}}
-    if request.kind == ApplicationRequest.Kind.WITHDRAWAL:
+    audit, details = f"review.{action}", {"request": request.pk}
+    withdrawn = request.kind == ApplicationRequest.Kind.WITHDRAWAL
+    mail = [
+        filer_mail(
+            application,
+            "review_request_result",
+            key=f"review_request_result:{request.pk}",
+            request_kind=request.get_kind_display(),
+            accepted=True,
+            withdrawn=withdrawn,
+            reason="",
+        )
+    ]
+    if withdrawn:
         close_open_document_requests(application)
-        lifecycle.transition(application, f"{request.kind}_accepted", S.WITHDRAWN, actor=officer, **audit)
+        lifecycle.transition(
+            application,
+            f"{request.kind}_accepted",
+            S.WITHDRAWN,
+            actor=officer,
+            audit=audit,
+            ip=ip,
+            audit_details=details,
+            mail=mail,
+        )
     else:
-        lifecycle.record(application, f"{request.kind}_accepted", actor=officer, **audit)
-    mail_filer(
-        application,
-        "review_request_result",
-        key=f"review_request_result:{request.pk}",
-        request_kind=request.get_kind_display(),
-        accepted=True,
-        withdrawn=application.state == S.WITHDRAWN,
-        reason="",
-    )
+        lifecycle.record(
+            application,
+            f"{request.kind}_accepted",
+            actor=officer,
+            audit=audit,
+            ip=ip,
+            audit_details=details,
+            mail=mail,
+        )
     return request
 
 
@@ -92,15 +112,17 @@ def application_request_decline(
         audit=f"review.{request.kind}_declined",
         ip=ip,
         audit_details={"request": request.pk},
-    )
-    mail_filer(
-        application,
-        "review_request_result",
-        key=f"review_request_result:{request.pk}",
-        request_kind=request.get_kind_display(),
-        accepted=False,
-        withdrawn=False,
-        reason=reason[:2000],
+        mail=[
+            filer_mail(
+                application,
+                "review_request_result",
+                key=f"review_request_result:{request.pk}",
+                request_kind=request.get_kind_display(),
+                accepted=False,
+                withdrawn=False,
+                reason=reason[:2000],
+            )
+        ],
     )
     return request
 

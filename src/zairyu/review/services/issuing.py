@@ -18,6 +18,8 @@ from zairyu.applications.models import Application
 from zairyu.applications.rules.dates import add_months, birthday
 from zairyu.applications.rules.results import format_message
 from zairyu.core import clock
+from zairyu.documents.models import StoredDocument
+from zairyu.documents.services import document_open, document_store_pdf
 from zairyu.registry.constants import CARD_AGE_LIMIT
 from zairyu.registry.models import Resident
 from zairyu.review import signing
@@ -36,15 +38,16 @@ from zairyu.review.models import (
     Issue,
     Payment,
 )
+from zairyu.review.pdf import coe_pdf, employment_certificate_pdf
 from zairyu.review.services.common import (
     CODE_ALPHABET,
     CODE_LENGTH,
     ReviewRefused,
     S,
     certificate_number,
+    filer_mail,
     guard,
     locked,
-    mail_filer,
     site_url,
 )
 
@@ -52,7 +55,7 @@ from zairyu.review.services.common import (
 def required_postal_items(issue: Issue, decision: Decision) -> list[str]:
     """What the filer must send before a postal issue (A6-5): the return envelope always, the
     fee form when there is a fee, the current card when a new card replaces it."""
-    items = [PostalItem.ENVELOPE]
+    items: list[str] = [PostalItem.ENVELOPE]
     if decision.fee_yen:
         items.append(PostalItem.FEE)
     if issue.kind == IssueKind.RESIDENCE_CARD:
@@ -61,7 +64,7 @@ def required_postal_items(issue: Issue, decision: Decision) -> list[str]:
 
 
 def missing_postal_items(issue: Issue, decision: Decision) -> list[str]:
-    received = {
+    received: dict[str, bool] = {
         PostalItem.ENVELOPE: issue.envelope_received_on is not None,
         PostalItem.FEE: Payment.objects.filter(application_id=issue.application_id).exists(),
         PostalItem.CARD: issue.card_received_on is not None,
@@ -69,8 +72,7 @@ def missing_postal_items(issue: Issue, decision: Decision) -> list[str]:
     return [item for item in required_postal_items(issue, decision) if not received[item]]
 
 
-def _store_pdf(data: bytes, *, name: str, document_type: str):
-    from zairyu.documents.services import document_store_pdf
+def _store_pdf(data: bytes, *, name: str, document_type: str) -> StoredDocument:
 
     # Our own PDF, not an upload: not scanned for malware (ADR 0013).
     return document_store_pdf(
@@ -94,11 +96,12 @@ def ecoe_url(code: str) -> str:
     return site_url(reverse("public_review:ecoe", kwargs={"code": code}))
 
 
-def ecoe_issue(application: Application, decision: Decision, issue: Issue, *, officer: User) -> EcoeRecord:
+def ecoe_issue(
+    application: Application, decision: Decision, issue: Issue, *, officer: User
+) -> tuple[EcoeRecord, lifecycle.Mail]:
     """Make the electronic COE: the PDF (no photo) with its number, code and QR code, stored;
     the verification record with the hash of those exact bytes, signed; the e-mail with a link
     to download it (forwardable to the applicant abroad) and the verification page."""
-    from zairyu.review.pdf import coe_pdf
 
     today = clock.today()
     number = certificate_number(kind="coe", office=application.office, day=today)
@@ -132,7 +135,7 @@ def ecoe_issue(application: Application, decision: Decision, issue: Issue, *, of
         signature=signature,
         download_token_hash=hashlib.sha256(token.encode()).hexdigest(),
     )
-    mail_filer(
+    mail = filer_mail(
         application,
         "review_ecoe_issued",
         key=f"review_ecoe_issued:{application.pk}",
@@ -142,13 +145,11 @@ def ecoe_issue(application: Application, decision: Decision, issue: Issue, *, of
         download_link=site_url(reverse("public_review:ecoe-download", kwargs={"token": token})),
         verify_link=ecoe_url(code),
     )
-    return record
+    return record, mail
 
 
 def coe_paper_prepare(application: Application, decision: Decision, issue: Issue) -> None:
     """The paper COE for printing (with the face photo when attached), ready at the decision."""
-    from zairyu.documents.services import document_open
-    from zairyu.review.pdf import coe_pdf
 
     today = clock.today()
     photo = None
@@ -171,7 +172,6 @@ def coe_paper_prepare(application: Application, decision: Decision, issue: Issue
 
 
 def _employment_certificate_make(application: Application, decision: Decision, issue: Issue) -> None:
-    from zairyu.review.pdf import employment_certificate_pdf
 
     today = clock.today()
     issue.certificate_number = certificate_number(
@@ -229,6 +229,7 @@ def _card_expiry(resident: Resident, decision: Decision) -> dt.date:
 def _registry_update(application: Application, decision: Decision, issue: Issue, *, new_card: bool) -> None:
     """The registry learns the new status, period and expiry — and with a new card, its number
     and expiry; the old card is invalidated (punched and returned to the holder, Q5-5)."""
+    assert application.applicant_resident_id is not None  # cards are issued to residents
     resident = Resident.objects.select_for_update().get(pk=application.applicant_resident_id)
     resident.status = decision.status
     resident.period_of_stay = decision.period_of_stay
@@ -312,13 +313,20 @@ def _remind(application: Application, issue: Issue, decision: Decision, *, offic
         return False
     issue.reminded_at = clock.now()
     issue.save(update_fields=["reminded_at"])
-    lifecycle.record(application, "postal_reminder_sent", actor=officer, audit="review.postal_reminder_sent")
-    mail_filer(
+    lifecycle.record(
         application,
-        "review_post_reminder",
-        key=f"review_post_reminder:{issue.pk}",
-        due_on=issue.documents_due_on,
-        items=[PostalItem(item).label for item in missing],
+        "postal_reminder_sent",
+        actor=officer,
+        audit="review.postal_reminder_sent",
+        mail=[
+            filer_mail(
+                application,
+                "review_post_reminder",
+                key=f"review_post_reminder:{issue.pk}",
+                due_on=issue.documents_due_on,
+                items=[PostalItem(item).label for item in missing],
+            )
+        ],
     )
     return True
 
@@ -405,15 +413,17 @@ def issue_by_post(
         audit="review.issued_by_post",
         ip=ip,
         audit_details={"kind": issue.kind},
-    )
-    mail_filer(
-        application,
-        "review_card_issued",
-        key=f"review_card_issued:{application.pk}",
-        kind=IssueKind(issue.kind).label,
-        tracking_number=issue.tracking_number,
-        new_card_number=issue.new_card_number,
-        new_card_expires_on=issue.new_card_expires_on,
+        mail=[
+            filer_mail(
+                application,
+                "review_card_issued",
+                key=f"review_card_issued:{application.pk}",
+                kind=IssueKind(issue.kind).label,
+                tracking_number=issue.tracking_number,
+                new_card_number=issue.new_card_number,
+                new_card_expires_on=issue.new_card_expires_on,
+            )
+        ],
     )
     return issue
 

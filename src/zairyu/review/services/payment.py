@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from zairyu.accounts.models import User
 from zairyu.applications import lifecycle
 from zairyu.applications.models import Application
+from zairyu.review import payments
 from zairyu.review.constants import (
     IssueState,
     Outcome,
@@ -25,7 +26,6 @@ from zairyu.review.services.common import ReviewRefused
 def payment_pay_online(*, application: Application, user: User, ip: str | None = None) -> Payment:
     """The filer pays the fee online instead of with revenue stamps (through the configured
     provider; the demo provider pays at once)."""
-    from zairyu.review import payments
 
     application = Application.objects.select_for_update().get(pk=application.pk, filer=user)
     decision = Decision.objects.filter(application=application, outcome=Outcome.PERMIT).first()
