@@ -6,11 +6,12 @@ PORT   ?= 8000
 TEST_WORKERS ?= auto
 export PORT
 
-.PHONY: install run test test-postgres bench lint format messages check-deploy clean api-schema api-contract
+.PHONY: install run test test-postgres bench lint typecheck format messages check-deploy clean api-schema api-contract
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+## make install: a development machine gets both locks; production installs requirements.lock alone
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
@@ -41,6 +42,11 @@ api-contract: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+
+## make typecheck: mypy with django-stubs ([tool.mypy] in pyproject.toml: strict on the service layer)
+typecheck: install
+	$(PY) -m mypy
 
 format: install
 	$(PY) -m ruff format .

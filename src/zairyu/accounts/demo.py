@@ -80,83 +80,81 @@ def _card_for(resident, directory: Path, ca) -> Path:
     )
 
 
-def accounts_load_demo() -> list[DemoLine]:
-    """Create (or reset) the demo accounts and cards; return what to print."""
-    from zairyu.jpki.demo import ensure_demo_ca
-    from zairyu.registry.models import AgentCertificate, Resident
+_DEMO_OFFICERS = [
+    ("DEMOADMIN001", "tokyo", OfficerRole.ADMINISTRATOR, "ADMIN TARO"),
+    ("DEMOTOKYO001", "tokyo", OfficerRole.REVIEWER, "SATO HANAKO"),
+    ("DEMOTOKYO002", "tokyo", OfficerRole.SUPERVISOR, "SUZUKI ICHIRO"),
+    ("DEMOOSAKA001", "osaka", OfficerRole.REVIEWER, "TANAKA JIRO"),
+]
 
-    if settings.PRODUCTION:
-        raise RuntimeError("demo accounts are never created in production")
-    password = settings.DEMO_PASSWORD
-    ca = ensure_demo_ca(settings.JPKI_DIR)
-    cards_dir = Path(settings.JPKI_DIR) / "cards"
-    cards_dir.mkdir(parents=True, exist_ok=True)
+
+def _officer_accounts(password: str) -> list[DemoLine]:
+    """The immigration officers, one per office and role; the administrator may use the admin."""
     lines: list[DemoLine] = []
-
-    with transaction.atomic():
-        officers = [
-            ("DEMOADMIN001", "tokyo", OfficerRole.ADMINISTRATOR, "ADMIN TARO"),
-            ("DEMOTOKYO001", "tokyo", OfficerRole.REVIEWER, "SATO HANAKO"),
-            ("DEMOTOKYO002", "tokyo", OfficerRole.SUPERVISOR, "SUZUKI ICHIRO"),
-            ("DEMOOSAKA001", "osaka", OfficerRole.REVIEWER, "TANAKA JIRO"),
-        ]
-        for auth_id, office, role, name in officers:
-            user = _account(
-                auth_id=auth_id,
-                kind=UserKind.OFFICER,
-                password=password,
-                totp=True,
-                office=office,
-                role=role,
-                full_name=name,
-                email=f"{auth_id.lower()}@officer.zairyu.example",
-                is_staff=role == OfficerRole.ADMINISTRATOR,
-                is_superuser=role == OfficerRole.ADMINISTRATOR,
-            )
-            lines.append(
-                DemoLine(f"Officer ({office}, {role})", f"ID {auth_id}  TOTP key {user.totp_secret}")
-            )
-
-        certificates = list(
-            AgentCertificate.objects.filter(
-                holder_kind__in=["administrative_scrivener", "lawyer"],
-                expires_on__gt=clock.today() + dt.timedelta(days=60),
-                renewed_to__isnull=True,
-            ).order_by("number")[:4]
+    for auth_id, office, role, name in _DEMO_OFFICERS:
+        user = _account(
+            auth_id=auth_id,
+            kind=UserKind.OFFICER,
+            password=password,
+            totp=True,
+            office=office,
+            role=role,
+            full_name=name,
+            email=f"{auth_id.lower()}@officer.zairyu.example",
+            is_staff=role == OfficerRole.ADMINISTRATOR,
+            is_superuser=role == OfficerRole.ADMINISTRATOR,
         )
-        if certificates:
-            scrivener_certificate = certificates[0]
-            User.objects.filter(agent_certificate=scrivener_certificate).exclude(
-                username="DEMOSCRIV001"
-            ).update(agent_certificate=None, state=UserState.REMOVED)
-            scrivener = _account(
-                auth_id="DEMOSCRIV001",
-                kind=UserKind.U4,
-                password=password,
-                totp=True,
-                full_name=scrivener_certificate.holder_name,
-                email="scrivener@demo.zairyu.example",
-                agent_certificate=scrivener_certificate,
-                valid_until=scrivener_certificate.expires_on,
-                prefecture=scrivener_certificate.office_prefecture,
-                municipality=scrivener_certificate.office_municipality,
-                address_rest=scrivener_certificate.office_address_rest,
-            )
-            lines.append(DemoLine("Scrivener (U4)", f"ID DEMOSCRIV001  TOTP key {scrivener.totp_secret}"))
-            for certificate in certificates[1:]:
-                if (
-                    not User.objects.filter(agent_certificate=certificate)
-                    .exclude(state=UserState.REMOVED)
-                    .exists()
-                ):
-                    lines.append(
-                        DemoLine(
-                            "Register as U4 with",
-                            f"number {certificate.number}  name {certificate.holder_name}  expiry {certificate.expires_on}",
-                        )
-                    )
+        lines.append(DemoLine(f"Officer ({office}, {role})", f"ID {auth_id}  TOTP key {user.totp_secret}"))
+    return lines
 
-    residents = list(
+
+def _scrivener_account(password: str) -> list[DemoLine]:
+    """The U4 agent on the first valid certificate; the next ones are left free to register with."""
+    from zairyu.registry.models import AgentCertificate
+
+    certificates = list(
+        AgentCertificate.objects.filter(
+            holder_kind__in=["administrative_scrivener", "lawyer"],
+            expires_on__gt=clock.today() + dt.timedelta(days=60),
+            renewed_to__isnull=True,
+        ).order_by("number")[:4]
+    )
+    if not certificates:
+        return []
+    scrivener_certificate = certificates[0]
+    User.objects.filter(agent_certificate=scrivener_certificate).exclude(username="DEMOSCRIV001").update(
+        agent_certificate=None, state=UserState.REMOVED
+    )
+    scrivener = _account(
+        auth_id="DEMOSCRIV001",
+        kind=UserKind.U4,
+        password=password,
+        totp=True,
+        full_name=scrivener_certificate.holder_name,
+        email="scrivener@demo.zairyu.example",
+        agent_certificate=scrivener_certificate,
+        valid_until=scrivener_certificate.expires_on,
+        prefecture=scrivener_certificate.office_prefecture,
+        municipality=scrivener_certificate.office_municipality,
+        address_rest=scrivener_certificate.office_address_rest,
+    )
+    lines = [DemoLine("Scrivener (U4)", f"ID DEMOSCRIV001  TOTP key {scrivener.totp_secret}")]
+    for certificate in certificates[1:]:
+        if not User.objects.filter(agent_certificate=certificate).exclude(state=UserState.REMOVED).exists():
+            lines.append(
+                DemoLine(
+                    "Register as U4 with",
+                    f"number {certificate.number}  name {certificate.holder_name}  expiry {certificate.expires_on}",
+                )
+            )
+    return lines
+
+
+def _card_residents() -> list:
+    """Four residents who can file for some weeks yet, to be given demo My Number Cards."""
+    from zairyu.registry.models import Resident
+
+    return list(
         Resident.objects.filter(
             stay_expires_on__gt=clock.today() + dt.timedelta(days=30),
             card_expires_on__gt=clock.today() + dt.timedelta(days=30),
@@ -167,38 +165,63 @@ def accounts_load_demo() -> list[DemoLine]:
         # foreign national files can be taken up by a demo officer.
         .order_by(Case(When(prefecture="13", then=0), default=1), "card_number")[:4]
     )
-    for index, resident in enumerate(residents):
+
+
+def _resident_account(resident, path: Path, password: str) -> DemoLine:
+    """The U1 foreign national signed up with the card at ``path``; whoever held that card is removed."""
+    from zairyu.jpki.cardfile import CardFile
+
+    card = CardFile.load(path)
+    with transaction.atomic():
+        User.objects.filter(card_id=card.card_id, kind=UserKind.U1).exclude(username="DEMORESID001").update(
+            card_id="", state=UserState.REMOVED
+        )
+        _account(
+            auth_id="DEMORESID001",
+            kind=UserKind.U1,
+            password=password,
+            totp=False,
+            full_name=resident.roman_name,
+            sex=resident.sex,
+            date_of_birth=resident.date_of_birth,
+            prefecture=resident.prefecture,
+            municipality=resident.municipality,
+            address_rest=resident.address_rest,
+            email="resident@demo.zairyu.example",
+            card_id=card.card_id,
+            valid_until=card.certificate("auth").not_valid_after_utc.astimezone(clock.JST).date(),
+        )
+    return DemoLine(
+        "Foreign national (U1)",
+        f"ID DEMORESID001, card {path}, residence card {resident.card_number} ({resident.status})",
+    )
+
+
+def _resident_cards(password: str, ca, cards_dir: Path) -> list[DemoLine]:
+    """A card for each demo resident: the first has an account, the others are to register with."""
+    lines: list[DemoLine] = []
+    for index, resident in enumerate(_card_residents()):
         path = _card_for(resident, cards_dir, ca)
         if index == 0:
-            from zairyu.jpki.cardfile import CardFile
-
-            card = CardFile.load(path)
-            with transaction.atomic():
-                User.objects.filter(card_id=card.card_id, kind=UserKind.U1).exclude(
-                    username="DEMORESID001"
-                ).update(card_id="", state=UserState.REMOVED)
-                _account(
-                    auth_id="DEMORESID001",
-                    kind=UserKind.U1,
-                    password=password,
-                    totp=False,
-                    full_name=resident.roman_name,
-                    sex=resident.sex,
-                    date_of_birth=resident.date_of_birth,
-                    prefecture=resident.prefecture,
-                    municipality=resident.municipality,
-                    address_rest=resident.address_rest,
-                    email="resident@demo.zairyu.example",
-                    card_id=card.card_id,
-                    valid_until=card.certificate("auth").not_valid_after_utc.astimezone(clock.JST).date(),
-                )
-            lines.append(
-                DemoLine(
-                    "Foreign national (U1)",
-                    f"ID DEMORESID001, card {path}, residence card {resident.card_number} ({resident.status})",
-                )
-            )
+            lines.append(_resident_account(resident, path, password))
         else:
             lines.append(DemoLine("Card to register with", str(path)))
+    return lines
+
+
+def accounts_load_demo() -> list[DemoLine]:
+    """Create (or reset) the demo accounts and cards; return what to print."""
+    from zairyu.jpki.demo import ensure_demo_ca
+
+    if settings.PRODUCTION:
+        raise RuntimeError("demo accounts are never created in production")
+    password = settings.DEMO_PASSWORD
+    ca = ensure_demo_ca(settings.JPKI_DIR)
+    cards_dir = Path(settings.JPKI_DIR) / "cards"
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    with transaction.atomic():
+        lines = _officer_accounts(password)
+        lines += _scrivener_account(password)
+    lines += _resident_cards(password, ca, cards_dir)
     lines.append(DemoLine("Card PINs", f"signing {SIGNING_PIN}, user authentication {AUTH_PIN}"))
     return lines

@@ -135,7 +135,7 @@ class AgentRegistrationForm(EmailPairMixin):
     language = forms.ChoiceField(label=_("Language of e-mails"), choices=language_choices)
 
     def clean_number(self):
-        from zairyu.registry.validators import (
+        from zairyu.catalogue.validators import (
             normalize_agent_certificate_number,
             validate_agent_certificate_number,
         )

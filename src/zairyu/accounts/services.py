@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -40,14 +41,16 @@ from zairyu.accounts.passkeys import (
     verify_authentication,
     verify_registration,
 )
+from zairyu.accounts.signals import first_password_set
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
+from zairyu.core.errors import Message
 from zairyu.notifications.services import email_queue
 
 AUTH_ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed safely
 AUTH_ID_LENGTH = 12
 
-TOKEN_LIFETIMES = {
+TOKEN_LIFETIMES: dict[str, dt.timedelta] = {
     TokenPurpose.SET_PASSWORD: dt.timedelta(days=3),
     TokenPurpose.RESET_PASSWORD: dt.timedelta(hours=1),
     TokenPurpose.CONFIRM_EMAIL: dt.timedelta(days=1),
@@ -57,7 +60,7 @@ TOKEN_LIFETIMES = {
 class AccountError(Exception):
     """A refused account action; ``message`` is for the user, ``code`` for tests and the API."""
 
-    def __init__(self, code: str, message) -> None:
+    def __init__(self, code: str, message: Message) -> None:
         super().__init__(code)
         self.code = code
         self.message = message
@@ -90,7 +93,7 @@ def _site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _mail(user: User, kind: str, *, key: str | None = None, to: str | None = None, **context) -> None:
+def _mail(user: User, kind: str, *, key: str | None = None, to: str | None = None, **context: Any) -> None:
     email_queue(
         kind=kind,
         to=to or user.email,
@@ -187,7 +190,7 @@ def user_register_with_card(
         raise AccountError(
             "wrong_kind", _("This registration is for foreign nationals, representatives and relatives.")
         )
-    if kind in RELATIONS_BY_KIND and relation not in RELATIONS_BY_KIND[kind]:
+    if kind in RELATIONS_BY_KIND and relation not in RELATIONS_BY_KIND[UserKind(kind)]:
         raise AccountError("relation_required", _("Say how you stand to the applicant."))
     if identity.valid_until < clock.today():
         raise AccountError("card_expired", _("The certificate on this card has expired."))
@@ -239,8 +242,8 @@ def user_register_agent(
 ) -> User:
     """Register a lawyer or scrivener (U4) with the 12-digit number of their agent certificate.
     The holder's name and the expiry date must match the registry, as proof of possession."""
+    from zairyu.catalogue.validators import normalize_agent_certificate_number, normalize_roman_name
     from zairyu.registry.models import AgentCertificate
-    from zairyu.registry.validators import normalize_agent_certificate_number, normalize_roman_name
 
     refused = AccountError(
         "agent_mismatch",
@@ -334,11 +337,8 @@ def password_set_with_token(*, raw_token: str, password: str, ip: str | None = N
     user.locked_until = None
     if first:
         user.state = UserState.ACTIVE
-        if user.kind in (UserKind.U5, UserKind.U6, UserKind.U7):
-            # Staff IDs are valid as long as their organization: the first password starts it.
-            from zairyu.organizations.services import staff_first_password_set
-
-            user.valid_until = staff_first_password_set(user=user)
+        # Staff IDs are valid as long as their organization: organizations sets ``valid_until``.
+        first_password_set.send(sender=User, user=user)
     user.save()
     audit_record(
         action="accounts.password_set" if first else "accounts.password_reset", actor=user, target=user, ip=ip
@@ -478,7 +478,7 @@ def _sign_in_check(
     return user
 
 
-def _sign_in_completed(user: User, *, ip: str | None, details: dict) -> None:
+def _sign_in_completed(user: User, *, ip: str | None, details: dict[str, Any]) -> None:
     """The whole sign-in succeeded (password, card where needed, second factor where needed):
     only now is the failure count reset."""
     user.failed_logins = 0
@@ -609,7 +609,7 @@ def _passkey_challenge_issue(*, purpose: str, session_key: str) -> bytes:
     return bytes.fromhex(nonce)
 
 
-def _passkey_challenge_use(*, credential: dict, purpose: str, session_key: str) -> bytes:
+def _passkey_challenge_use(*, credential: dict[str, Any], purpose: str, session_key: str) -> bytes:
     """The challenge the answer is for, used up now; refused when unknown, expired, used, for
     another purpose or issued to another session."""
     challenge = challenge_of(credential)
@@ -824,7 +824,7 @@ def _challenge_issue(*, purpose: str, session_key: str, seconds: int) -> str:
     return nonce
 
 
-def _challenge_use(*, nonce: str, purpose: str, session_key: str, message) -> None:
+def _challenge_use(*, nonce: str, purpose: str, session_key: str, message: Message) -> None:
     """Use a challenge once; refuse it when unknown, expired, for another purpose or session, or used.
     Committed at once (its own transaction when called outside one)."""
     with transaction.atomic():
@@ -1024,8 +1024,10 @@ def agent_validity_refresh() -> int:
     )
     for user in users:
         certificate = user.agent_certificate
+        assert certificate is not None  # the query asks for agent_certificate__isnull=False
         seen = {certificate.pk}
         while certificate.renewed_to_id is not None and certificate.renewed_to_id not in seen:
+            assert certificate.renewed_to is not None  # renewed_to_id is set (checked just above)
             certificate = certificate.renewed_to
             seen.add(certificate.pk)
         if certificate.pk != user.agent_certificate_id or certificate.expires_on != user.valid_until:
@@ -1056,6 +1058,7 @@ def password_expiry_warnings_send() -> int:
         for user in User.objects.filter(
             state=UserState.ACTIVE, password_changed_at__gt=limit_low, password_changed_at__lte=limit_high
         ):
+            assert user.password_changed_at is not None  # the query asks for password_changed_at__gt
             expires = (user.password_changed_at + dt.timedelta(days=max_age)).date()
             with transaction.atomic():
                 _mail(

@@ -18,8 +18,9 @@ from ninja.security.base import AuthBase
 
 from zairyu.api.problems import ApiError
 from zairyu.core import clock
-from zairyu.core.audit import _via
-from zairyu.core.net import client_ip, throttle_hit
+from zairyu.core.audit import audit_via_request
+from zairyu.core.http import request_ip
+from zairyu.core.net import throttle_hit
 
 AUTHORIZE_URL = "/oauth/authorize/"
 TOKEN_URL = "/oauth/token/"  # noqa: S105 (a URL, not a secret)
@@ -118,7 +119,7 @@ def authenticate(request: HttpRequest, token: str, scopes: tuple[str, ...]):
     request.api_client = client
     request.api_scopes = granted
     request.api_authorisation = authorisation
-    _via.set({"client": client.client_id, "client_name": client.name})
+    audit_via_request(client=client.client_id, client_name=client.name)
     return user
 
 
@@ -126,7 +127,7 @@ def anonymous_throttle(request: HttpRequest) -> None:
     """Public operations (catalogue, e-COE verification) are limited per address."""
     if not throttle_hit(
         scope="api-anon",
-        key=client_ip(request) or "-",
+        key=request_ip(request) or "-",
         limit=settings.API_RATE_ANONYMOUS_PER_MINUTE,
         window_seconds=60,
     ):

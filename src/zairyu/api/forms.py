@@ -110,7 +110,7 @@ class ClientRegisterForm(forms.Form):
     )
 
     def clean_vendor_corporate_number(self) -> str:
-        from zairyu.registry.validators import normalize_corporate_number, validate_corporate_number
+        from zairyu.catalogue.validators import normalize_corporate_number, validate_corporate_number
 
         value = self.cleaned_data.get("vendor_corporate_number") or ""
         if not value.strip():

@@ -28,19 +28,15 @@ from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from zairyu.accounts.constants import UserKind
 from zairyu.api import services
 from zairyu.api.forms import ConsentForm, is_loopback
+from zairyu.core.http import is_officer, request_ip
 from zairyu.core.middleware import CONTENT_SECURITY_POLICY
 
 # Signed in with ID and password only, a card holder (U1–U3) may follow up applications but not
 # file new ones (accounts: ``follow_up_only``); the software cannot be given more than that.
 FOLLOW_UP_ONLY_SCOPES = ("applications:read", "applications:submit")
 HOST_RE = re.compile(r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+")
-
-
-def _ip(request: HttpRequest) -> str:
-    return getattr(request, "client_ip", request.META.get("REMOTE_ADDR", ""))
 
 
 def consent_csp(redirect_uri: str) -> str:
@@ -93,7 +89,7 @@ class ConsentView(AuthorizationView):
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and (user.kind == UserKind.OFFICER or user.is_staff):
+        if is_officer(user) or user.is_staff:
             return render(request, "api/consent_officer.html", status=403)
         return super().dispatch(request, *args, **kwargs)
 
@@ -171,7 +167,7 @@ class ConsentView(AuthorizationView):
                     client=client,
                     scopes=chosen,
                     days=form.cleaned_data["days"],
-                    ip=_ip(request),
+                    ip=request_ip(request),
                 )
                 uri, _headers, _body, _status = self.create_authorization_response(
                     request=request, scopes=" ".join(chosen), credentials=credentials, allow=True

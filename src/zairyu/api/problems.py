@@ -14,7 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
+from zairyu.core.http import request_language
+from zairyu.core.problems import PROBLEM_MEDIA_TYPE, problem_document
 
 TITLES: dict[str, Any] = {
     "bad_request": _("The request could not be read."),
@@ -78,18 +79,7 @@ class ApiError(Exception):
 def problem_body(
     request: HttpRequest | None, status: int, code: str, detail: Any = None, errors=None
 ) -> dict:
-    body: dict[str, Any] = {
-        "type": f"/api/v1/docs/problems#{code}",
-        "title": str(TITLES.get(code, TITLES["bad_request"])),
-        "status": status,
-        "code": code,
-        "errors": [{k: str(v) for k, v in item.items() if v is not None} for item in (errors or [])],
-    }
-    if detail:
-        body["detail"] = str(detail)
-    if request is not None:
-        body["instance"] = request.path
-    return body
+    return problem_document(request, status, code, TITLES.get(code, TITLES["bad_request"]), detail, errors)
 
 
 def problem_response(
@@ -110,14 +100,8 @@ def problem_response(
     )
     for name, value in (headers or {}).items():
         response[name] = value
-    response["Content-Language"] = _language()
+    response["Content-Language"] = request_language()
     return response
-
-
-def _language() -> str:
-    from django.utils import translation
-
-    return "en" if (translation.get_language() or "ja").startswith("en") else "ja"
 
 
 def pointer(*parts: Any) -> str:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 
+from zairyu.accounts.models import User
 from zairyu.api.models import ApiClient, Authorisation
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
@@ -67,7 +70,7 @@ def client_register(
 
 @transaction.atomic
 def client_decide(
-    *, client: ApiClient, officer, approve: bool, note: str = "", ip: str | None = None
+    *, client: ApiClient, officer: User, approve: bool, note: str = "", ip: str | None = None
 ) -> ApiClient:
     """An officer (or administrator) approves, rejects or suspends a client. Suspending or
     rejecting stops every token of the client at once."""
@@ -97,7 +100,7 @@ def client_decide(
     return client
 
 
-def _delete_tokens(*, client: ApiClient, user=None) -> None:
+def _delete_tokens(*, client: ApiClient, user: User | None = None) -> None:
     from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
     filters = {"application": client.oauth_application}
@@ -110,7 +113,7 @@ def _delete_tokens(*, client: ApiClient, user=None) -> None:
 
 @transaction.atomic
 def authorisation_grant(
-    *, user, client: ApiClient, scopes: list[str], days: int, ip: str | None = None
+    *, user: User, client: ApiClient, scopes: list[str], days: int, ip: str | None = None
 ) -> Authorisation:
     """The user allows ``client`` to act for them with ``scopes`` for ``days`` days. A new consent
     replaces the previous one of the same client."""
@@ -139,7 +142,7 @@ def authorisation_grant(
 
 
 @transaction.atomic
-def authorisation_revoke(*, user, client: ApiClient, ip: str | None = None) -> int:
+def authorisation_revoke(*, user: User, client: ApiClient, ip: str | None = None) -> int:
     """The user withdraws the client's authorisation: its tokens for the user are deleted and the
     next call fails."""
     count = Authorisation.objects.filter(user=user, client=client, revoked_at__isnull=True).update(
@@ -156,7 +159,7 @@ def authorisation_revoke(*, user, client: ApiClient, ip: str | None = None) -> i
     return count
 
 
-def authorisations_of(user):
+def authorisations_of(user: User) -> QuerySet[Authorisation]:
     """The user's active authorisations, newest first, with their clients."""
     return (
         Authorisation.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=clock.now())
@@ -165,7 +168,9 @@ def authorisations_of(user):
     )
 
 
-def access_token_issue(*, user, client: ApiClient, scopes: list[str], seconds: int | None = None) -> str:
+def access_token_issue(
+    *, user: User, client: ApiClient, scopes: list[str], seconds: int | None = None
+) -> str:
     """An access token, as the token endpoint would issue it. For tests, benchmarks and the demo;
     real clients obtain tokens through the authorization code flow."""
     from oauth2_provider.models import AccessToken
@@ -177,7 +182,7 @@ def access_token_issue(*, user, client: ApiClient, scopes: list[str], seconds: i
         token=token,
         scope=" ".join(scopes),
         expires=clock.now()
-        + dt.timedelta(seconds=seconds or settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]),
+        + dt.timedelta(seconds=seconds or cast(int, settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"])),
     )
     return token
 
@@ -196,7 +201,7 @@ class ClientDecisionRefused(Exception):
     """The action does not fit the client's current state (e.g. two officers decided at once)."""
 
 
-def client_may_decide(officer) -> bool:
+def client_may_decide(officer: User) -> bool:
     """Only administrators approve, reject or suspend clients; other officers may look."""
     from zairyu.accounts.constants import OfficerRole, UserKind
 
@@ -209,7 +214,7 @@ def client_may_decide(officer) -> bool:
 
 @transaction.atomic
 def client_decision_take(
-    *, client: ApiClient, officer, action: str, note: str = "", ip: str | None = None
+    *, client: ApiClient, officer: User, action: str, note: str = "", ip: str | None = None
 ) -> ApiClient:
     """An administrator approves, rejects or suspends a client, if its current state allows it."""
     from django.core.exceptions import PermissionDenied
@@ -224,12 +229,12 @@ def client_decision_take(
     return client_decide(client=locked, officer=officer, approve=action == "approve", note=note, ip=ip)
 
 
-def authorisation_of(*, user, authorisation_id: int) -> Authorisation:
+def authorisation_of(*, user: User, authorisation_id: int) -> Authorisation:
     """One of the user's own active authorisations (another user's is DoesNotExist, like none)."""
     return authorisations_of(user).get(pk=authorisation_id)
 
 
-def authorisation_revoke_by_id(*, user, authorisation_id: int, ip: str | None = None) -> ApiClient:
+def authorisation_revoke_by_id(*, user: User, authorisation_id: int, ip: str | None = None) -> ApiClient:
     """The user revokes one of their authorisations, named by its id on the profile page."""
     authorisation = authorisation_of(user=user, authorisation_id=authorisation_id)
     authorisation_revoke(user=user, client=authorisation.client, ip=ip)

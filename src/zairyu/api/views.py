@@ -16,18 +16,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zairyu.accounts.views.applicant import applicant_required
-from zairyu.accounts.views.staff import officer_required
 from zairyu.api import services
 from zairyu.api.forms import ClientDecisionForm, ClientRegisterForm
 from zairyu.api.models import ApiClient, Authorisation
+from zairyu.core.http import applicant_required, officer_required, request_ip
 from zairyu.core.net import throttle_hit
 
 REGISTRATIONS_PER_HOUR = 10  # per address
-
-
-def _ip(request: HttpRequest) -> str:
-    return getattr(request, "client_ip", request.META.get("REMOTE_ADDR", ""))
 
 
 def _scope_labels(scopes: list[str]) -> list[str]:
@@ -43,7 +38,7 @@ def client_register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not throttle_hit(
             scope="api-client-register",
-            key=_ip(request) or "-",
+            key=request_ip(request) or "-",
             limit=REGISTRATIONS_PER_HOUR,
             window_seconds=3600,
         ):
@@ -60,7 +55,7 @@ def client_register(request: HttpRequest) -> HttpResponse:
                 description=data["description"],
                 redirect_uris=data["redirect_uris"],
                 confidential=data["client_type"] == "confidential",
-                ip=_ip(request),
+                ip=request_ip(request),
             )
             # The secret is shown on this answer only (it is kept hashed), so it is not redirected
             # through the session and must not be cached.
@@ -88,7 +83,7 @@ def connected(request: HttpRequest) -> HttpResponse:
 def connected_revoke(request: HttpRequest, authorisation_id: int) -> HttpResponse:
     try:
         client = services.authorisation_revoke_by_id(
-            user=request.user, authorisation_id=authorisation_id, ip=_ip(request)
+            user=request.user, authorisation_id=authorisation_id, ip=request_ip(request)
         )
     except Authorisation.DoesNotExist:
         raise Http404 from None
@@ -166,7 +161,7 @@ def staff_client_decide(request: HttpRequest, client_id: int) -> HttpResponse:
             officer=request.user,
             action=form.cleaned_data["action"],
             note=form.cleaned_data["note"],
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.ClientDecisionRefused:
         messages.error(request, _("This client's state has changed meanwhile; nothing was done. Look again."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -16,7 +18,7 @@ def applications_of(user: User) -> QuerySet[Application]:
     return Application.objects.filter(filer=user)
 
 
-def application_of(user: User, public_id) -> Application:
+def application_of(user: User, public_id: uuid.UUID | str) -> Application:
     """One of the user's applications, or 404 (never 403: nothing is said about others')."""
     application = (
         applications_of(user)

@@ -29,14 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from zairyu.accounts.constants import UserKind
+from zairyu.accounts.kinds import ORGANIZATION_STAFF_KINDS
+from zairyu.catalogue.validators import roman_name_match_key
 from zairyu.registry.models import Resident
-from zairyu.registry.validators import roman_name_match_key
 
 OWN_CARD = "own_card"
 ORGANIZATION_SCOPE = "organization_scope"
 IDENTITY_MATCHED = "identity_matched"
-
-_STAFF_KINDS = frozenset({UserKind.U5, UserKind.U6, UserKind.U7})
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def registry_disclosure(
         return Disclosure(ORGANIZATION_SCOPE)  # officers review against the record itself
     if is_own_record(user, resident):
         return Disclosure(OWN_CARD)
-    if user.kind in _STAFF_KINDS and resident.affiliation_id is not None:
+    if user.kind in ORGANIZATION_STAFF_KINDS and resident.affiliation_id is not None:
         if scope_ids is None:
             from zairyu.organizations import access as organization_access
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.accounts.kinds import ORGANIZATION_STAFF_KINDS
 from zairyu.applications.constants import ApplicationState
 from zairyu.catalogue import get_catalogue
 from zairyu.core import clock
@@ -87,7 +88,7 @@ class StartForm(forms.Form):
         if kind != "U3":
             del self.fields["relative_lives_in_japan"]
             del self.fields["applicant_under_16_or_unable"]
-        if kind not in ("U5", "U6", "U7"):
+        if kind not in ORGANIZATION_STAFF_KINDS:
             del self.fields["organization"]
 
     def facts(self) -> dict[str, bool]:

@@ -6,10 +6,8 @@ layout of the official paper form — A4, a title block, numbered items in borde
 bilingual labels, the applicant's part ("申請人等作成用 1, 2 …") and then the organization's
 part ("所属機関等作成用 1, 2 …"), and a footer with the page and the receipt number.
 
-Fonts are reportlab's built-in Japanese CID fonts (HeiseiMin-W3 for the printed labels,
-HeiseiKakuGo-W5 for the entries): no font file ships with the project; a PDF viewer substitutes
-its own Japanese font. Every run of Latin-1 text is set in Helvetica, so names and numbers stay
-searchable and copyable as plain text.
+The layout — fonts, page frame, boxes, grids — is the one every printed document shares
+(``zairyu.core.pdf_layout``).
 
 Output is deterministic for the same application: reportlab's invariant mode, and a creation date
 taken from the receipt date (a draft: the date it was last saved).
@@ -19,8 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable
-from functools import cache, partial
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -29,8 +27,6 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -59,24 +55,40 @@ from zairyu.catalogue.formspec import (
     normalize_and_validate,
 )
 from zairyu.catalogue.loader import Localized
+from zairyu.catalogue.validators import period_of_stay_parts
 from zairyu.core import clock
-from zairyu.registry.validators import period_of_stay_parts
-
-MINCHO = "HeiseiMin-W3"  # the printed form's labels and title
-GOTHIC = "HeiseiKakuGo-W5"  # what was entered
-LATIN = "Helvetica"
-LATIN_BOLD = "Helvetica-Bold"
-
-PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN_X = 14 * mm
-MARGIN_TOP = 17 * mm
-MARGIN_BOTTOM = 16 * mm
-CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
-
-LINE = colors.HexColor("#333333")
-BAND = colors.HexColor("#e4e4e4")
-LABEL_BACKGROUND = colors.HexColor("#f5f5f5")
-MUTED = colors.HexColor("#555555")
+from zairyu.core.pdf_layout import (
+    CONTENT_WIDTH,
+    FOOTER_Y,
+    LABEL_BACKGROUND,
+    LABEL_WIDTH,
+    LATIN,
+    LINE,
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    MARGIN_X,
+    MINCHO,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    Item,
+    NumberedCanvas,
+    band,
+    draw_mixed,
+    footer_rule,
+    grid_style,
+    heading,
+    item_grid,
+    japanese_date,
+    label_cell,
+    mixed_width,
+    para,
+    register_fonts,
+    set_creation_date,
+    statements,
+    styles,
+    text_width,
+    titled,
+)
 
 # The states in which an application has been received and has a receipt number to show.
 PROOF_STATES = frozenset(
@@ -120,109 +132,6 @@ NO = Localized(ja="いいえ", en="No")
 
 class NotReceived(ValueError):
     """The application has not been received (or no longer is): there is nothing to prove."""
-
-
-# --- fonts and text ------------------------------------------------------------------------------
-
-
-@cache
-def _register_fonts() -> None:
-    pdfmetrics.registerFont(UnicodeCIDFont(MINCHO))
-    pdfmetrics.registerFont(UnicodeCIDFont(GOTHIC))
-
-
-def _is_latin(char: str) -> bool:
-    if char in "\n\t":
-        return True
-    try:
-        char.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return char.isprintable()
-
-
-def _runs(text: str) -> list[tuple[bool, str]]:
-    """``text`` cut into (is_latin, run) pieces; a space stays in the run it is in."""
-    runs: list[tuple[bool, str]] = []
-    for char in text:
-        latin = runs[-1][0] if char == " " and runs else _is_latin(char)
-        if runs and runs[-1][0] == latin:
-            runs[-1] = (latin, runs[-1][1] + char)
-        else:
-            runs.append((latin, char))
-    return runs
-
-
-def _markup(text: str, *, latin_font: str = LATIN) -> str:
-    """Paragraph markup for mixed Japanese and Latin text: Latin runs in Helvetica."""
-    parts = []
-    for latin, run in _runs(text):
-        body = escape(run).replace("\n", "<br/>")
-        parts.append(f'<font name="{latin_font}">{body}</font>' if latin else body)
-    return "".join(parts)
-
-
-def _has_cjk(text: str) -> bool:
-    return any(not _is_latin(char) for char in text)
-
-
-def _para(text: str, style: ParagraphStyle) -> Paragraph:
-    # Japanese wraps between any two characters; Latin-only text between words (long words are
-    # still split, so nothing overflows its box). A Latin style keeps its own face (bold titles).
-    latin_font = style.fontName if style.fontName.startswith("Helvetica") else LATIN
-    if _has_cjk(text):
-        style = ParagraphStyle(f"{style.name}-cjk", parent=style, wordWrap="CJK")
-    return Paragraph(_markup(text, latin_font=latin_font), style)
-
-
-def _draw_mixed(
-    canvas: Canvas, x: float, y: float, text: str, *, size: float, font: str = GOTHIC, align: str = "left"
-) -> None:
-    """Draw one line of mixed text on the canvas (headers, footers, watermark)."""
-    runs = [(LATIN if latin else font, run) for latin, run in _runs(text)]
-    width = sum(pdfmetrics.stringWidth(run, name, size) for name, run in runs)
-    if align == "right":
-        x -= width
-    elif align == "center":
-        x -= width / 2
-    for name, run in runs:
-        canvas.setFont(name, size)
-        canvas.drawString(x, y, run)
-        x += pdfmetrics.stringWidth(run, name, size)
-
-
-@cache
-def _styles() -> dict[str, ParagraphStyle]:
-    _register_fonts()
-    base = ParagraphStyle("base", fontName=GOTHIC, fontSize=9, leading=11.5)
-    return {
-        "value": base,
-        "value_small": ParagraphStyle("value_small", parent=base, fontSize=7.5, leading=9.5),
-        "label_ja": ParagraphStyle("label_ja", parent=base, fontName=MINCHO, fontSize=7.5, leading=9.5),
-        "label_en": ParagraphStyle(
-            "label_en", parent=base, fontName=LATIN, fontSize=6, leading=7.5, textColor=MUTED
-        ),
-        "head_ja": ParagraphStyle("head_ja", parent=base, fontName=MINCHO, fontSize=6.8, leading=8.5),
-        "head_en": ParagraphStyle(
-            "head_en", parent=base, fontName=LATIN, fontSize=5.5, leading=6.8, textColor=MUTED
-        ),
-        "band": ParagraphStyle("band", parent=base, fontSize=8.5, leading=10.5),
-        "title": ParagraphStyle(
-            "title", parent=base, fontName=MINCHO, fontSize=17, leading=22, alignment=TA_CENTER
-        ),
-        "title_en": ParagraphStyle(
-            "title_en", parent=base, fontName=LATIN_BOLD, fontSize=10, leading=13, alignment=TA_CENTER
-        ),
-        "small": ParagraphStyle("small", parent=base, fontName=MINCHO, fontSize=7.5, leading=10),
-        "small_en": ParagraphStyle(
-            "small_en", parent=base, fontName=LATIN, fontSize=7, leading=9, textColor=MUTED
-        ),
-        "body": ParagraphStyle("body", parent=base, fontName=MINCHO, fontSize=9, leading=14),
-        "body_en": ParagraphStyle("body_en", parent=base, fontName=LATIN, fontSize=8.5, leading=11.5),
-        "center": ParagraphStyle(
-            "center", parent=base, fontName=MINCHO, fontSize=7, leading=9, alignment=TA_CENTER
-        ),
-    }
 
 
 # --- values ----------------------------------------------------------------------------------------
@@ -333,27 +242,6 @@ class _Shown:
 # --- the printed form -------------------------------------------------------------------------------
 
 
-class _Numbered(Canvas):
-    """A canvas that holds its pages until the end, to print "page/pages" and the number on each."""
-
-    def __init__(self, *args: Any, footer: Callable[[Canvas, int, int], None], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._footer = footer
-        self._pages: list[dict[str, Any]] = []
-
-    def showPage(self) -> None:  # noqa: N802 - reportlab's name
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self._footer(self, number, total)
-            super().showPage()
-        super().save()
-
-
 def _nothing(canvas: Canvas, document: Any) -> None:
     return None
 
@@ -416,10 +304,10 @@ def _build(
 
     def dated_footer(canvas: Canvas, number: int, total: int) -> None:
         if number == 1:
-            canvas.setDateFormatter(lambda *_: f"D:{day:%Y%m%d}000000+09'00'")
+            set_creation_date(canvas, day)
         footer(canvas, number, total)
 
-    document.build(story, canvasmaker=partial(_Numbered, footer=dated_footer))
+    document.build(story, canvasmaker=partial(NumberedCanvas, footer=dated_footer))
     return buffer.getvalue()
 
 
@@ -436,132 +324,6 @@ def _reference_number(application: Application) -> tuple[Localized, str]:
     return Localized(ja="下書き", en="Draft"), "not submitted"
 
 
-def _label_cell(number: int | None, label: Localized) -> list[Flowable]:
-    styles = _styles()
-    prefix = f'<font name="{LATIN_BOLD}">{number}&nbsp;&nbsp;</font>' if number is not None else ""
-    return [
-        Paragraph(prefix + _markup(label.ja), ParagraphStyle("l", parent=styles["label_ja"], wordWrap="CJK")),
-        _para(label.en, styles["label_en"]),
-    ]
-
-
-def _band(title: Localized, width: float) -> Table:
-    styles = _styles()
-    table = Table(
-        [
-            [
-                Paragraph(
-                    f'{_markup(title.ja)}<font name="{LATIN}" size="7.5">&nbsp;&nbsp;{escape(title.en)}</font>',
-                    ParagraphStyle("b", parent=styles["band"], wordWrap="CJK"),
-                )
-            ]
-        ],
-        colWidths=[width],
-    )
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), BAND),
-                ("BOX", (0, 0), (-1, -1), 0.8, LINE),
-                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-            ]
-        )
-    )
-    return table
-
-
-def _titled(title: Localized, flowables: list[Flowable], *, whole: bool = False) -> list[Flowable]:
-    """A section band kept on the same page as the first box under it (``whole``: as all of them,
-    for the short blocks at the end)."""
-    if whole:
-        return [KeepTogether([_band(title, CONTENT_WIDTH), *flowables])]
-    return [KeepTogether([_band(title, CONTENT_WIDTH), flowables[0]]), *flowables[1:]]
-
-
-def _grid_style(extra: Iterable[tuple[Any, ...]] = ()) -> TableStyle:
-    return TableStyle(
-        [
-            ("GRID", (0, 0), (-1, -1), 0.5, LINE),
-            ("BOX", (0, 0), (-1, -1), 0.8, LINE),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3.5),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3.5),
-            *extra,
-        ]
-    )
-
-
-LABEL_WIDTH = 33 * mm
-HALF_VALUE_WIDTH = CONTENT_WIDTH / 2 - LABEL_WIDTH
-
-
-def _line_width(text: str, size: float) -> float:
-    """The width of ``text`` set on one line in the value fonts."""
-    return sum(pdfmetrics.stringWidth(run, LATIN if latin else GOTHIC, size) for latin, run in _runs(text))
-
-
-def _text_width(text: str) -> float:
-    return sum(2 if not _is_latin(char) else 1 for char in text)
-
-
-def _item_grid(items: list[tuple[int | None, Localized, Flowable | str, bool]]) -> list[Flowable]:
-    """Numbered boxes, two to a row, or one to a row when the value is long.
-
-    ``items`` are (number, label, value, wide). A run of two-box rows is one table, a wide box a
-    table of its own: reportlab wraps a spanned cell at the width of its first column."""
-    styles = _styles()
-    tables: list[Flowable] = []
-    pairs: list[list[Any]] = []
-    pending: list[Any] = []
-
-    def cell(value: Flowable | str) -> Any:
-        return _para(value, styles["value"]) if isinstance(value, str) else value
-
-    def flush_pending() -> None:
-        if pending:
-            pairs.append(pending + ["", ""] if len(pending) == 2 else list(pending))
-            pending.clear()
-
-    def flush_pairs() -> None:
-        flush_pending()
-        if pairs:
-            table = Table(
-                list(pairs),
-                colWidths=[LABEL_WIDTH, HALF_VALUE_WIDTH, LABEL_WIDTH, HALF_VALUE_WIDTH],
-                splitInRow=1,
-            )
-            table.setStyle(
-                _grid_style(
-                    [
-                        ("BACKGROUND", (0, 0), (0, -1), LABEL_BACKGROUND),
-                        ("BACKGROUND", (2, 0), (2, -1), LABEL_BACKGROUND),
-                    ]
-                )
-            )
-            tables.append(table)
-            pairs.clear()
-
-    for number, label, value, wide in items:
-        if wide:
-            flush_pairs()
-            table = Table(
-                [[_label_cell(number, label), cell(value)]],
-                colWidths=[LABEL_WIDTH, CONTENT_WIDTH - LABEL_WIDTH],
-                splitInRow=1,
-            )
-            table.setStyle(_grid_style([("BACKGROUND", (0, 0), (0, -1), LABEL_BACKGROUND)]))
-            tables.append(table)
-        else:
-            pending.extend([_label_cell(number, label), cell(value)])
-            if len(pending) == 4:
-                flush_pending()
-    flush_pairs()
-    return tables
-
-
 def _column_heading(section: SectionSpec, spec: FieldSpec) -> Localized:
     """A row field's label without the row's name ("在日親族の続柄" under "在日親族" → "続柄")."""
     ja, en = spec.label.ja, spec.label.en
@@ -575,29 +337,28 @@ def _column_heading(section: SectionSpec, spec: FieldSpec) -> Localized:
 
 def _rows_table(number: int, section: SectionSpec, rows: list[dict[str, Any]], values: _Values) -> Table:
     """A repeatable section as a small table: one column per field, one line per row."""
-    styles = _styles()
+    style = styles()
     shown = [spec for spec in section.fields if any(not _blank(row.get(spec.id)) for row in rows)]
     shown = shown or list(section.fields)
     number_width = 6 * mm
     # Columns share the width by how much they hold (a card number should not wrap).
     weights = [
-        min(max([_line_width(values.display(spec, row.get(spec.id)), 7.5) for row in rows] + [40]), 130) + 6
+        min(max([mixed_width(values.display(spec, row.get(spec.id)), 7.5) for row in rows] + [40]), 130) + 6
         for spec in shown
     ]
     widths = [(CONTENT_WIDTH - LABEL_WIDTH - number_width) * w / sum(weights) for w in weights]
-    header = [_label_cell(number, section.row_label or section.title), ""] + [
-        [_para(heading.ja, styles["head_ja"]), _para(heading.en, styles["head_en"])]
+    header = [label_cell(number, section.row_label or section.title), ""] + [
+        [para(heading.ja, style["head_ja"]), para(heading.en, style["head_en"])]
         for heading in (_column_heading(section, spec) for spec in shown)
     ]
     body = [
-        ["", Paragraph(f'<font name="{LATIN}">{n}</font>', styles["value_small"])]
-        + [_para(values.display(spec, row.get(spec.id)), styles["value_small"]) for spec in shown]
+        ["", Paragraph(f'<font name="{LATIN}">{n}</font>', style["value_small"])]
+        + [para(values.display(spec, row.get(spec.id)), style["value_small"]) for spec in shown]
         for n, row in enumerate(rows, start=1)
     ]
     if not body:
         body = [
-            ["", "", _para(f"{NONE_TEXT.ja}  {NONE_TEXT.en}", styles["value_small"])]
-            + [""] * (len(shown) - 1)
+            ["", "", para(f"{NONE_TEXT.ja}  {NONE_TEXT.en}", style["value_small"])] + [""] * (len(shown) - 1)
         ]
     table = Table(
         [header, *body],
@@ -606,7 +367,7 @@ def _rows_table(number: int, section: SectionSpec, rows: list[dict[str, Any]], v
         splitInRow=1,
     )
     table.setStyle(
-        _grid_style(
+        grid_style(
             [
                 ("SPAN", (0, 0), (0, -1)),
                 ("BACKGROUND", (0, 0), (0, -1), LABEL_BACKGROUND),
@@ -638,67 +399,23 @@ def _section_flowables(
         rows = shown.rows(section)
         if rows is None:
             return []
-        return _titled(section.title, [_rows_table(counter.next(), section, rows, values)])
-    items: list[tuple[int | None, Localized, Flowable | str, bool]] = []
+        return titled(section.title, [_rows_table(counter.next(), section, rows, values)])
+    items: list[Item] = []
     for spec in section.fields:
         asked, value = shown.field(spec)
         if not asked:
             continue
         text = values.display(spec, value)
-        wide = spec.type == "textarea" or _text_width(text) > 34 or _text_width(spec.label.en) > 70
+        wide = spec.type == "textarea" or text_width(text) > 34 or text_width(spec.label.en) > 70
         items.append((counter.next(), spec.label, text, wide))
     if not items:
         return []
-    return _titled(section.title, _item_grid(items))
+    return titled(section.title, item_grid(items))
 
 
-def _title_block(application: Application, form: FormSpec, photo: bool) -> list[Flowable]:
-    styles = _styles()
-    title = _official_title(application.procedure)
-    basis_ja, basis_en = LEGAL_BASIS.get(application.procedure, ("", ""))
-    name = get_catalogue().procedures[application.procedure].name
-    left: list[Flowable] = [
-        _para("日本国政府法務省  Ministry of Justice, Government of Japan", styles["small"]),
-        Spacer(1, 5 * mm),
-        Paragraph(escape(title.ja), styles["title"]),
-        _para(title.en, styles["title_en"]),
-        Spacer(1, 3 * mm),
-    ]
-    if application.add_ons:
-        together = "、".join(_official_title(code).ja for code in application.add_ons)
-        together_en = "; ".join(get_catalogue().procedures[code].name.en for code in application.add_ons)
-        left.append(
-            _para(
-                f"同時に申請する手続  {together}",
-                ParagraphStyle("t", parent=styles["small"], alignment=TA_CENTER),
-            )
-        )
-        left.append(
-            _para(
-                f"Filed together with: {together_en}",
-                ParagraphStyle("te", parent=styles["small_en"], alignment=TA_CENTER),
-            )
-        )
-        left.append(Spacer(1, 2 * mm))
-    left += [
-        _para("法 務 大 臣 殿", ParagraphStyle("m", parent=styles["body"], fontSize=10.5, leading=14)),
-        _para("To the Minister of Justice", styles["body_en"]),
-        Spacer(1, 2 * mm),
-    ]
-    if basis_ja:
-        left.append(
-            _para(
-                f"出入国管理及び難民認定法{basis_ja}の規定に基づき、次のとおり{name.ja}をします。",
-                styles["small"],
-            )
-        )
-        left.append(
-            _para(
-                f"Pursuant to the provisions of {basis_en} of the Immigration Control and Refugee "
-                f"Recognition Act, I hereby apply for {name.en[0].lower() + name.en[1:]} as follows.",
-                styles["small_en"],
-            )
-        )
+def _photo_box(photo: bool) -> Table:
+    """The dashed box where the paper form takes the photo (or says none is needed)."""
+    style = styles()
     if photo:
         photo_text = [
             "写真",
@@ -710,7 +427,7 @@ def _title_block(application: Application, form: FormSpec, photo: bool) -> list[
     else:
         photo_text = ["写真不要", "No photo required"]
     photo_box = Table(
-        [[[_para(line, styles["center"]) for line in photo_text]]],
+        [[[para(line, style["center"]) for line in photo_text]]],
         colWidths=[30 * mm],
         rowHeights=[40 * mm],
     )
@@ -722,6 +439,57 @@ def _title_block(application: Application, form: FormSpec, photo: bool) -> list[
             ]
         )
     )
+    return photo_box
+
+
+def _title_block(application: Application, form: FormSpec, photo: bool) -> list[Flowable]:
+    style = styles()
+    title = _official_title(application.procedure)
+    basis_ja, basis_en = LEGAL_BASIS.get(application.procedure, ("", ""))
+    name = get_catalogue().procedures[application.procedure].name
+    left: list[Flowable] = [
+        para("日本国政府法務省  Ministry of Justice, Government of Japan", style["small"]),
+        Spacer(1, 5 * mm),
+        Paragraph(escape(title.ja), style["title"]),
+        para(title.en, style["title_en"]),
+        Spacer(1, 3 * mm),
+    ]
+    if application.add_ons:
+        together = "、".join(_official_title(code).ja for code in application.add_ons)
+        together_en = "; ".join(get_catalogue().procedures[code].name.en for code in application.add_ons)
+        left.append(
+            para(
+                f"同時に申請する手続  {together}",
+                ParagraphStyle("t", parent=style["small"], alignment=TA_CENTER),
+            )
+        )
+        left.append(
+            para(
+                f"Filed together with: {together_en}",
+                ParagraphStyle("te", parent=style["small_en"], alignment=TA_CENTER),
+            )
+        )
+        left.append(Spacer(1, 2 * mm))
+    left += [
+        para("法 務 大 臣 殿", ParagraphStyle("m", parent=style["body"], fontSize=10.5, leading=14)),
+        para("To the Minister of Justice", style["body_en"]),
+        Spacer(1, 2 * mm),
+    ]
+    if basis_ja:
+        left.append(
+            para(
+                f"出入国管理及び難民認定法{basis_ja}の規定に基づき、次のとおり{name.ja}をします。",
+                style["small"],
+            )
+        )
+        left.append(
+            para(
+                f"Pursuant to the provisions of {basis_en} of the Immigration Control and Refugee "
+                f"Recognition Act, I hereby apply for {name.en[0].lower() + name.en[1:]} as follows.",
+                style["small_en"],
+            )
+        )
+    photo_box = _photo_box(photo)
     block = Table([[left, photo_box]], colWidths=[CONTENT_WIDTH - 34 * mm, 34 * mm])
     block.setStyle(
         TableStyle(
@@ -741,7 +509,7 @@ def _closing_items(application: Application, form: FormSpec, counter: _Counter) 
     of the applicant's part (the agent's box) and the bureau fills in (受付欄)."""
     catalogue = get_catalogue()
     story: list[Flowable] = []
-    receipt_items: list[tuple[int | None, Localized, Flowable | str, bool]] = []
+    receipt_items: list[Item] = []
     for document, method in application.receipt_methods.items():
         what = RECEIPT_DOCUMENTS.get(document, Localized(ja=document, en=document))
         how = RECEIPT_METHODS.get(method, Localized(ja=method, en=method))
@@ -763,14 +531,14 @@ def _closing_items(application: Application, form: FormSpec, counter: _Counter) 
             )
         )
     if receipt_items:
-        story += _titled(
-            Localized(ja="受領方法", en="How the result is received"), _item_grid(receipt_items), whole=True
+        story += titled(
+            Localized(ja="受領方法", en="How the result is received"), item_grid(receipt_items), whole=True
         )
     story += _sign_off()
 
     filer = application.filer
     category = catalogue.user_categories.get(application.user_category)
-    filer_items: list[tuple[int | None, Localized, Flowable | str, bool]] = [
+    filer_items: list[Item] = [
         (counter.next(), Localized(ja="氏名", en="Name"), filer.full_name or filer.get_username(), False),
         (counter.next(), Localized(ja="認証ID", en="Authentication ID"), filer.auth_id_display, False),
         (
@@ -780,16 +548,16 @@ def _closing_items(application: Application, form: FormSpec, counter: _Counter) 
             True,
         ),
     ]
-    story += _titled(
+    story += titled(
         Localized(ja="申請を行う者（取次者等）", en="Person filing the application (agent etc.)"),
-        _item_grid(filer_items),
+        item_grid(filer_items),
         whole=True,
     )
 
     if application.receipt_number or application.provisional_number:
         office = catalogue.offices.get(application.office)
         receipt_date = application.receipt_date.isoformat() if application.receipt_date else ""
-        received: list[tuple[int | None, Localized, Flowable | str, bool]] = [
+        received: list[Item] = [
             (None, Localized(ja="受付番号", en="Receipt No."), application.receipt_number, False),
             (None, Localized(ja="受付日", en="Receipt date"), receipt_date, False),
             (None, Localized(ja="仮受付番号", en="Provisional No."), application.provisional_number, False),
@@ -800,23 +568,23 @@ def _closing_items(application: Application, form: FormSpec, counter: _Counter) 
                 False,
             ),
         ]
-        story += _titled(Localized(ja="受付", en="Receipt (online)"), _item_grid(received), whole=True)
+        story += titled(Localized(ja="受付", en="Receipt (online)"), item_grid(received), whole=True)
     return story
 
 
 def _sign_off() -> list[Flowable]:
-    styles = _styles()
+    style = styles()
     return [
         Spacer(1, 2 * mm),
-        _para("以上の記載内容は事実と相違ありません。", styles["small"]),
-        _para("I hereby declare that the statement given above is true and correct.", styles["small_en"]),
-        _para(
+        para("以上の記載内容は事実と相違ありません。", style["small"]),
+        para("I hereby declare that the statement given above is true and correct.", style["small_en"]),
+        para(
             "電子申請のため署名に代えて、申請を行う者の利用者認証により申請しています。",
-            styles["small"],
+            style["small"],
         ),
-        _para(
+        para(
             "Filed online: the authentication of the person filing takes the place of a signature.",
-            styles["small_en"],
+            style["small_en"],
         ),
         Spacer(1, 3 * mm),
     ]
@@ -829,14 +597,26 @@ def application_form_pdf(application: Application, *, language: str = "ja") -> b
     where the declaration and the agent's box close the applicant's part — the declarations, the
     receipt method, the person filing and the receipt; the organization's part follows on its
     own pages. ``language`` picks the language of coded answers; labels are always bilingual."""
-    _register_fonts()
+    register_fonts()
     form = application_form(application)
     values = _Values(language)
     shown = _Shown(form, dict(application.answers or {}), application.receipt_date or clock.today())
     title = _official_title(application.procedure)
-    draft = application.state in EDITABLE_STATES
     reference_label, reference = _reference_number(application)
+    return _build(
+        _form_story(application, form, shown, values),
+        application=application,
+        title=title.ja,
+        subject=f"{title.en} ({reference})",
+        on_page=partial(_form_header, draft=application.state in EDITABLE_STATES),
+        footer=partial(
+            _form_footer, title=title, reference=f"{reference_label.ja} {reference_label.en} {reference}"
+        ),
+    )
 
+
+def _form_story(application: Application, form: FormSpec, shown: _Shown, values: _Values) -> list[Flowable]:
+    """The form's content: the title block, the applicant's part, the organization's part."""
     story: list[Flowable] = [
         NextPageTemplate("applicant"),
         *_title_block(application, form, photo_required(application)),
@@ -858,61 +638,48 @@ def application_form_pdf(application: Application, *, language: str = "ja") -> b
         story += [NextPageTemplate("organization"), PageBreak()]
         organization = _Counter()
         for step in organization_steps:
-            story.append(_band(step.title, CONTENT_WIDTH))
+            story.append(band(step.title, CONTENT_WIDTH))
             story.append(Spacer(1, 1.5 * mm))
             for section in step.sections:
                 story += _section_flowables(section, shown, values, organization)
+    return story
 
-    def on_page(canvas: Canvas, document: _FormDocument, part: str) -> None:
-        document.part_pages[part] = document.part_pages.get(part, 0) + 1
-        canvas.saveState()
-        label = PARTS[part]
-        top = PAGE_HEIGHT - 10 * mm
-        _draw_mixed(
-            canvas,
-            MARGIN_X,
-            top,
-            "在留申請オンラインシステム  Online Residence Application System",
-            size=7,
-            font=MINCHO,
-        )
-        text = f"{label.ja} {document.part_pages[part]}   {label.en} {document.part_pages[part]}"
-        width = sum(pdfmetrics.stringWidth(run, LATIN if latin else MINCHO, 8) for latin, run in _runs(text))
-        canvas.setStrokeColor(LINE)
-        canvas.setLineWidth(0.6)
-        canvas.rect(PAGE_WIDTH - MARGIN_X - width - 6, top - 3, width + 6, 12, stroke=1, fill=0)
-        _draw_mixed(canvas, PAGE_WIDTH - MARGIN_X - 3, top, text, size=8, font=MINCHO, align="right")
-        if draft:
-            _watermark(canvas)
-        canvas.restoreState()
 
-    def footer(canvas: Canvas, number: int, total: int) -> None:
-        canvas.saveState()
-        y = 9 * mm
-        canvas.setStrokeColor(LINE)
-        canvas.setLineWidth(0.4)
-        canvas.line(MARGIN_X, y + 9, PAGE_WIDTH - MARGIN_X, y + 9)
-        _draw_mixed(canvas, MARGIN_X, y, title.ja, size=7, font=MINCHO)
-        canvas.setFont(LATIN, 8)
-        canvas.drawCentredString(PAGE_WIDTH / 2, y, f"{number}/{total}")
-        _draw_mixed(
-            canvas,
-            PAGE_WIDTH - MARGIN_X,
-            y,
-            f"{reference_label.ja} {reference_label.en} {reference}",
-            size=7.5,
-            align="right",
-        )
-        canvas.restoreState()
-
-    return _build(
-        story,
-        application=application,
-        title=title.ja,
-        subject=f"{title.en} ({reference})",
-        on_page=on_page,
-        footer=footer,
+def _form_header(canvas: Canvas, document: _FormDocument, *, part: str, draft: bool) -> None:
+    """The top of each page of the form: the system's name and whose part the page belongs to
+    (with the draft watermark while the application is still a draft)."""
+    document.part_pages[part] = document.part_pages.get(part, 0) + 1
+    canvas.saveState()
+    label = PARTS[part]
+    top = PAGE_HEIGHT - 10 * mm
+    draw_mixed(
+        canvas,
+        MARGIN_X,
+        top,
+        "在留申請オンラインシステム  Online Residence Application System",
+        size=7,
+        font=MINCHO,
     )
+    text = f"{label.ja} {document.part_pages[part]}   {label.en} {document.part_pages[part]}"
+    width = mixed_width(text, 8, font=MINCHO)
+    canvas.setStrokeColor(LINE)
+    canvas.setLineWidth(0.6)
+    canvas.rect(PAGE_WIDTH - MARGIN_X - width - 6, top - 3, width + 6, 12, stroke=1, fill=0)
+    draw_mixed(canvas, PAGE_WIDTH - MARGIN_X - 3, top, text, size=8, font=MINCHO, align="right")
+    if draft:
+        _watermark(canvas)
+    canvas.restoreState()
+
+
+def _form_footer(canvas: Canvas, number: int, total: int, *, title: Localized, reference: str) -> None:
+    """The bottom of each page of the form: its title, "page/pages" and the reference number."""
+    canvas.saveState()
+    footer_rule(canvas)
+    draw_mixed(canvas, MARGIN_X, FOOTER_Y, title.ja, size=7, font=MINCHO)
+    canvas.setFont(LATIN, 8)
+    canvas.drawCentredString(PAGE_WIDTH / 2, FOOTER_Y, f"{number}/{total}")
+    draw_mixed(canvas, PAGE_WIDTH - MARGIN_X, FOOTER_Y, reference, size=7.5, align="right")
+    canvas.restoreState()
 
 
 def _watermark(canvas: Canvas) -> None:
@@ -921,17 +688,19 @@ def _watermark(canvas: Canvas) -> None:
     canvas.setFillAlpha(0.16)
     canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
     canvas.rotate(45)
-    _draw_mixed(canvas, 0, 28, "下書き", size=64, align="center")
-    _draw_mixed(canvas, 0, -28, "DRAFT — not submitted", size=40, align="center")
+    draw_mixed(canvas, 0, 28, "下書き", size=64, align="center")
+    draw_mixed(canvas, 0, -28, "DRAFT — not submitted", size=40, align="center")
     canvas.restoreState()
 
 
 # --- the proof of pending application ----------------------------------------------------------
 
 
-def _applicant_facts(application: Application) -> dict[str, str]:
+def applicant_facts(application: Application) -> dict[str, str]:
+    """Who the applicant is, as the proof and the certificates (``review.pdf``) print it: name,
+    nationality, date of birth, residence card number, end of the period of stay."""
     from zairyu.applications.disclosure import registry_disclosure
-    from zairyu.registry.reference import nationalities
+    from zairyu.catalogue.reference import nationalities
 
     answers = application.answers or {}
     resident = application.applicant_resident
@@ -955,20 +724,10 @@ def _applicant_facts(application: Application) -> dict[str, str]:
     return {
         "name": f"{name}  {kanji}".strip() if kanji else name,
         "nationality": f"{nationality.name.ja}  {nationality.name.en}" if nationality else code,
-        "date_of_birth": _japanese_date(birth),
+        "date_of_birth": japanese_date(birth),
         "card_number": card,
-        "period_expiry": _japanese_date(expiry),
+        "period_expiry": japanese_date(expiry),
     }
-
-
-def _japanese_date(value: Any) -> str:
-    if _blank(value):
-        return ""
-    try:
-        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    return f"{day.year}年{day.month}月{day.day}日 ({day.isoformat()})"
 
 
 def pending_proof_pdf(application: Application, *, language: str = "ja") -> bytes:
@@ -978,15 +737,43 @@ def pending_proof_pdf(application: Application, *, language: str = "ja") -> byte
     :class:`NotReceived` (a ``ValueError``) otherwise."""
     if application.state not in PROOF_STATES or not application.receipt_number:
         raise NotReceived(f"application {application.public_id} has not been received ({application.state})")
-    _register_fonts()
-    styles = _styles()
-    catalogue = get_catalogue()
-    facts = _applicant_facts(application)
-    office = catalogue.offices.get(application.office)
-    english_first = language.startswith("en")
+    register_fonts()
+    style = styles()
+    story: list[Flowable] = [
+        *heading(
+            "申 請 受 付 票",
+            "PROOF OF PENDING APPLICATION",
+            "在留申請オンラインシステム  Online Residence Application System",
+            title_size=20,
+            title_leading=26,
+            space_above=6 * mm,
+            space_below=7 * mm,
+        ),
+        *item_grid(_proof_items(application)),
+        Spacer(1, 6 * mm),
+        *statements(_proof_statements(application), english_first=language.startswith("en")),
+        Spacer(1, 2 * mm),
+        KeepTogether([_proof_verification(application)]),
+        Spacer(1, 4 * mm),
+        para(f"作成日 Printed on {japanese_date(clock.today())}", style["small"]),
+    ]
+    return _build(
+        story,
+        application=application,
+        title="申請受付票 / Proof of pending application",
+        subject=f"Receipt No. {application.receipt_number}",
+        on_page=None,
+        footer=partial(_proof_footer, receipt_number=application.receipt_number),
+    )
 
+
+def _proof_items(application: Application) -> list[Item]:
+    """The boxes of the proof: who applied, for what, and how it was received."""
+    catalogue = get_catalogue()
+    facts = applicant_facts(application)
+    office = catalogue.offices.get(application.office)
     procedures = [catalogue.procedures[code] for code in (application.procedure, *application.add_ons)]
-    items: list[tuple[int | None, Localized, Flowable | str, bool]] = [
+    items: list[Item] = [
         (None, Localized(ja="氏名", en="Name"), facts["name"], True),
         (None, Localized(ja="国籍・地域", en="Nationality/Region"), facts["nationality"], True),
         (None, Localized(ja="生年月日", en="Date of birth"), facts["date_of_birth"], True),
@@ -1016,7 +803,7 @@ def pending_proof_pdf(application: Application, *, language: str = "ja") -> byte
         (
             None,
             Localized(ja="受付日", en="Receipt date"),
-            _japanese_date(application.receipt_date),
+            japanese_date(application.receipt_date),
             True,
         ),
         (
@@ -1026,7 +813,12 @@ def pending_proof_pdf(application: Application, *, language: str = "ja") -> byte
             True,
         ),
     ]
+    return items
 
+
+def _proof_statements(application: Application) -> list[tuple[str, str]]:
+    """What the proof states, (ja, en): the application is pending (with the special period for
+    an extension or a change), and how to show it with the residence card."""
     statement_ja = (
         "上記の申請人に係る申請は、在留申請オンラインシステムにより上記の受付日に提出され、"
         "出入国在留管理庁において上記の受付番号で受け付けられ、現在審査中です。"
@@ -1062,31 +854,27 @@ def pending_proof_pdf(application: Application, *, language: str = "ja") -> byte
         "Online applications are not noted on the back of the residence card. When asked to show that "
         "an application is pending, present this proof together with the residence card and passport."
     )
-    statements: list[Flowable] = []
-    pairs = [(statement_ja, statement_en), (card_ja, card_en)]
-    for ja, en in pairs:
-        first, second = (en, ja) if english_first else (ja, en)
-        statements += [
-            _para(first, styles["body_en"] if english_first else styles["body"]),
-            _para(second, styles["body"] if english_first else styles["body_en"]),
-            Spacer(1, 3 * mm),
-        ]
+    return [(statement_ja, statement_en), (card_ja, card_en)]
 
+
+def _proof_verification(application: Application) -> Table:
+    """The box with the receipt number and date, and where they can be confirmed."""
+    style = styles()
     verification = Table(
         [
             [
-                _para(
+                para(
                     f"確認用  Verification:  受付番号 Receipt No. {application.receipt_number}  /  "
                     f"受付日 {application.receipt_date.isoformat() if application.receipt_date else ''}",
-                    styles["value"],
+                    style["value"],
                 )
             ],
             [
-                _para(
+                para(
                     "この受付番号は、受付官署又は在留申請オンラインシステムの申請一覧で確認できます。  "
                     "The receiving office, or the applicant's list in the Online Residence Application "
                     "System, can confirm this receipt number.",
-                    styles["value_small"],
+                    style["value_small"],
                 )
             ],
         ],
@@ -1102,47 +890,20 @@ def pending_proof_pdf(application: Application, *, language: str = "ja") -> byte
             ]
         )
     )
-    issued = clock.today()
-    story: list[Flowable] = [
-        _para("日本国政府法務省 出入国在留管理庁  Immigration Services Agency of Japan", styles["small"]),
-        Spacer(1, 6 * mm),
-        Paragraph("申 請 受 付 票", ParagraphStyle("pt", parent=styles["title"], fontSize=20, leading=26)),
-        _para("PROOF OF PENDING APPLICATION", styles["title_en"]),
-        _para(
-            "在留申請オンラインシステム  Online Residence Application System",
-            ParagraphStyle("ps", parent=styles["small"], alignment=TA_CENTER),
-        ),
-        Spacer(1, 7 * mm),
-        *_item_grid(items),
-        Spacer(1, 6 * mm),
-        *statements,
-        Spacer(1, 2 * mm),
-        KeepTogether([verification]),
-        Spacer(1, 4 * mm),
-        _para(f"作成日 Printed on {_japanese_date(issued)}", styles["small"]),
-    ]
+    return verification
 
-    def footer(canvas: Canvas, number: int, total: int) -> None:
-        canvas.saveState()
-        canvas.setStrokeColor(LINE)
-        canvas.setLineWidth(0.4)
-        canvas.line(MARGIN_X, 9 * mm + 9, PAGE_WIDTH - MARGIN_X, 9 * mm + 9)
-        _draw_mixed(canvas, MARGIN_X, 9 * mm, "申請受付票  Proof of pending application", size=7, font=MINCHO)
-        _draw_mixed(
-            canvas,
-            PAGE_WIDTH - MARGIN_X,
-            9 * mm,
-            f"受付番号 Receipt No. {application.receipt_number}",
-            size=7.5,
-            align="right",
-        )
-        canvas.restoreState()
 
-    return _build(
-        story,
-        application=application,
-        title="申請受付票 / Proof of pending application",
-        subject=f"Receipt No. {application.receipt_number}",
-        on_page=None,
-        footer=footer,
+def _proof_footer(canvas: Canvas, number: int, total: int, *, receipt_number: str) -> None:
+    """The bottom of the proof: its name and the receipt number."""
+    canvas.saveState()
+    footer_rule(canvas)
+    draw_mixed(canvas, MARGIN_X, FOOTER_Y, "申請受付票  Proof of pending application", size=7, font=MINCHO)
+    draw_mixed(
+        canvas,
+        PAGE_WIDTH - MARGIN_X,
+        FOOTER_Y,
+        f"受付番号 Receipt No. {receipt_number}",
+        size=7.5,
+        align="right",
     )
+    canvas.restoreState()

@@ -18,6 +18,7 @@ from django.db import DatabaseError, transaction
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.accounts.kinds import ORGANIZATION_STAFF_KINDS
 from zairyu.accounts.models import User
 from zairyu.applications import lifecycle, mynaportal, receipts, signing, tasks
 from zairyu.applications.checklist import checklist
@@ -38,6 +39,7 @@ from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
 from zairyu.catalogue.formspec import FieldError, FormSpec, ValidationResult, form_for, normalize_and_validate
 from zairyu.catalogue.rules import combination_errors, eligibility
+from zairyu.catalogue.validators import normalize_corporate_number
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
 from zairyu.core.errors import Refused
@@ -48,7 +50,6 @@ from zairyu.documents.services import document_delete, document_store_pdf, docum
 from zairyu.notifications.services import email_queue
 from zairyu.organizations import access as organization_access
 from zairyu.registry.models import ReceivingOrganization, Resident
-from zairyu.registry.validators import normalize_corporate_number
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def _scope_facts(
     user: User, *, resident: Resident | None, organization: ReceivingOrganization | None
 ) -> dict[str, bool]:
     """The ``applicant_in_scope`` fact for organization staff (U5–U7), from the organizations rules."""
-    if user.kind not in ("U5", "U6", "U7"):
+    if user.kind not in ORGANIZATION_STAFF_KINDS:
         return {}
 
     if resident is not None:
@@ -199,7 +200,7 @@ def _start_parties(
                     field="organization",
                 )
             )
-    elif start.procedure == "P1" and user.kind in ("U5", "U6", "U7"):
+    elif start.procedure == "P1" and user.kind in ORGANIZATION_STAFF_KINDS:
         problems.append(
             _problem(
                 "organization_required",
@@ -225,7 +226,7 @@ def _start_eligibility(*, user: User, start: Start, facts: dict[str, bool], toda
             problems.append(_problem(reason.code, reason.message, field="status"))
         for condition in verdict.pending:
             problems.append(_problem(f"condition_{condition.code}", condition.text, field=condition.code))
-    if user.kind in ("U5", "U6", "U7"):
+    if user.kind in ORGANIZATION_STAFF_KINDS:
         may, why = organization_access.organization_may_file(user)
         if not may:
             problems.append(_problem("organization_expired", why))

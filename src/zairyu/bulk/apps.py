@@ -7,4 +7,4 @@ class BulkConfig(AppConfig):
     verbose_name = "Bulk applications"
 
     def ready(self) -> None:
-        from zairyu.bulk import emails  # noqa: F401 - registers the kinds of e-mail
+        from zairyu.bulk import emails, system_checks  # noqa: F401 - registers e-mails and checks

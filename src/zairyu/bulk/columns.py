@@ -11,7 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from zairyu.bulk.constants import ORGANIZATION_COLUMN, STAFF_KINDS
+from zairyu.accounts.kinds import ORGANIZATION_STAFF_KINDS
+from zairyu.bulk.constants import ORGANIZATION_COLUMN
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.formspec import Choice, Column, FormSpec, flat_columns, form_for
 from zairyu.catalogue.loader import Localized
@@ -115,7 +116,7 @@ def organization_column() -> BulkColumn:
 
 
 def needs_organization_column(form: FormSpec) -> bool:
-    return form.procedure == "P1" and form.user_category in STAFF_KINDS
+    return form.procedure == "P1" and form.user_category in ORGANIZATION_STAFF_KINDS
 
 
 def bulk_columns(form: FormSpec, *, today: dt.date | None = None) -> list[BulkColumn]:

@@ -6,8 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from zairyu.accounts.constants import UserKind
-
 
 class ImportState(models.TextChoices):
     QUEUED = "queued", _("Waiting to be processed")
@@ -31,11 +29,6 @@ class FileKind(models.TextChoices):
     CSV = "csv", "CSV"
     XLSX = "xlsx", "Excel (.xlsx)"
 
-
-# Who files for many at once: agents and organization staff (F-09). Foreign nationals and their
-# families file one application at a time.
-BULK_USER_KINDS = frozenset({UserKind.U4, UserKind.U5, UserKind.U6, UserKind.U7})
-STAFF_KINDS = frozenset({UserKind.U5, UserKind.U6, UserKind.U7})
 
 # The spreadsheet layout: rows 1–3 say what each column is (Japanese, English, format), row 4 is
 # a filled example, row 5 holds the column keys the file is read by, and applicants start at row 6.

@@ -16,10 +16,10 @@ from django.conf import settings
 from django.db import transaction
 
 from zairyu.accounts.constants import UserKind
+from zairyu.catalogue.validators import corporate_number_with_check_digit
 from zairyu.core import clock
 from zairyu.organizations.models import Enrolment
 from zairyu.registry.models import ReceivingOrganization, Resident
-from zairyu.registry.validators import corporate_number_with_check_digit
 
 SCHOOL_NUMBER = corporate_number_with_check_digit(
     "009905000001"

@@ -331,20 +331,12 @@ def _rows_to_file(kind: str, records, expected: list[str], required: set[str]) -
     positions: list[tuple[int, str]] = []
     rows: list[ParsedRow] = []
     count = 0
+    number = 0
     for number, record in records:
         if number > scan_max:
             break
         texts, problems = record if isinstance(record, tuple) else (record, {})
-        if len(texts) > max_columns and any(t.strip() for t in texts[max_columns:]):
-            raise FileRefused(
-                "too_many_columns",
-                lazy_format(
-                    _(
-                        "Row %(row)s has more than %(limit)s columns. Use the template downloaded from this site."
-                    ),
-                    {"row": number, "limit": max_columns},
-                ),
-            )
+        _check_width(number, texts, max_columns)
         if keys is None:
             if number > KEY_ROW_SEARCH:
                 break
@@ -358,29 +350,65 @@ def _rows_to_file(kind: str, records, expected: list[str], required: set[str]) -
         count += 1
         if count > max_rows:
             continue  # counted, so the message can say how many there are
-        cells: dict[str, str] = {}
-        row_problems: list[tuple[str, str, str]] = []
-        for index, key in positions:
-            text = texts[index] if index < len(texts) else ""
-            if index in problems:
-                row_problems.append((key, problems[index], ""))
-                continue
-            if len(text) > cell_max:
-                row_problems.append((key, "too_long", str(len(text))))
-                continue
-            if text[:1] == "'":
-                text = _unescape(text)
-            problem = _cell_problem(text)
-            if problem:
-                row_problems.append((key, problem, text.strip()[:12]))
-                continue
-            if text.strip():
-                cells[key] = text
-        if not cells and not row_problems:
+        row = _read_row(number, texts, problems, positions, cell_max)
+        if row is None:
             count -= 1
             continue
-        rows.append(ParsedRow(number=number, cells=cells, problems=row_problems))
-    if keys is None:
+        rows.append(row)
+    _check_read(
+        found_keys=keys is not None, rows=rows, count=count, more=number > scan_max, max_rows=max_rows
+    )
+    return ParsedFile(kind=kind, columns=positions, rows=rows, key_row=key_row)
+
+
+def _check_width(number: int, texts: list[str], max_columns: int) -> None:
+    """Refuse a row with text beyond the columns that are read."""
+    if len(texts) > max_columns and any(t.strip() for t in texts[max_columns:]):
+        raise FileRefused(
+            "too_many_columns",
+            lazy_format(
+                _("Row %(row)s has more than %(limit)s columns. Use the template downloaded from this site."),
+                {"row": number, "limit": max_columns},
+            ),
+        )
+
+
+def _read_row(
+    number: int,
+    texts: list[str],
+    problems: dict[int, str],
+    positions: list[tuple[int, str]],
+    cell_max: int,
+) -> ParsedRow | None:
+    """One applicant's row: its cells by key and the problems of its cells; None when it holds
+    neither (only blanks in the columns that are read)."""
+    cells: dict[str, str] = {}
+    row_problems: list[tuple[str, str, str]] = []
+    for index, key in positions:
+        text = texts[index] if index < len(texts) else ""
+        if index in problems:
+            row_problems.append((key, problems[index], ""))
+            continue
+        if len(text) > cell_max:
+            row_problems.append((key, "too_long", str(len(text))))
+            continue
+        if text[:1] == "'":
+            text = _unescape(text)
+        problem = _cell_problem(text)
+        if problem:
+            row_problems.append((key, problem, text.strip()[:12]))
+            continue
+        if text.strip():
+            cells[key] = text
+    if not cells and not row_problems:
+        return None
+    return ParsedRow(number=number, cells=cells, problems=row_problems)
+
+
+def _check_read(*, found_keys: bool, rows: list[ParsedRow], count: int, more: bool, max_rows: int) -> None:
+    """Refuse a file without the key row, with too many applicants (``more``: some rows were not
+    even counted) or with none."""
+    if not found_keys:
         raise FileRefused(
             "no_key_row",
             _(
@@ -394,7 +422,7 @@ def _rows_to_file(kind: str, records, expected: list[str], required: set[str]) -
                 _(
                     "This file holds %(count)s applicants; one file may hold at most %(limit)s. Split it into files of at most %(limit)s applicants and upload each."
                 ),
-                {"count": f"{count}{'+' if number > scan_max else ''}", "limit": max_rows},
+                {"count": f"{count}{'+' if more else ''}", "limit": max_rows},
             ),
         )
     if not rows:
@@ -404,7 +432,6 @@ def _rows_to_file(kind: str, records, expected: list[str], required: set[str]) -
                 "The file holds no applicants. Fill in one row per applicant, from row 6 on, and upload it again."
             ),
         )
-    return ParsedFile(kind=kind, columns=positions, rows=rows, key_row=key_row)
 
 
 def _check_columns(keys: list[str], expected: list[str], required: set[str]) -> list[tuple[int, str]]:

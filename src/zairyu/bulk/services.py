@@ -25,8 +25,8 @@ single and bulk verdicts over generated rows.
 Crash safety: rows are written in chunks, each chunk one transaction that writes the rows'
 applications, their ``BulkRow`` records (unique per import and row number) and the progress
 counters together. A run holds the import by a lease; a run killed in the middle leaves whole
-chunks only, and the next run (the periodic resume, or the import's page) skips the rows already
-done. After ``BULK_MAX_ATTEMPTS`` runs the import is marked failed, its finished rows kept.
+chunks only, and the next run (the periodic resume, every minute; a page only reads) skips the
+rows already done. After ``BULK_MAX_ATTEMPTS`` runs the import is marked failed, its finished rows kept.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from django.db.models import DateTimeField, F, Q, Value
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.accounts.kinds import BULK_FILING_KINDS, ORGANIZATION_STAFF_KINDS
 from zairyu.accounts.models import User
 from zairyu.applications import lifecycle
 from zairyu.applications import services as applications
@@ -52,6 +53,7 @@ from zairyu.applications.constants import EDITABLE_STATES, SUBMITTED_STATES, App
 from zairyu.applications.disclosure import prefill_answers, registry_disclosure
 from zairyu.applications.models import Application
 from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck
+from zairyu.applications.rules.results import Problem
 from zairyu.applications.rules.timing import timing_problems
 from zairyu.bulk.columns import (
     bulk_columns,
@@ -61,18 +63,22 @@ from zairyu.bulk.columns import (
     row_answers,
 )
 from zairyu.bulk.constants import (
-    BULK_USER_KINDS,
     ORGANIZATION_COLUMN,
-    STAFF_KINDS,
     ImportState,
     RowState,
     limit,
 )
 from zairyu.bulk.models import BulkImport, BulkRow
-from zairyu.bulk.parsing import FileRefused, ParsedRow, column_letter, parse_upload
+from zairyu.bulk.parsing import FileRefused, ParsedFile, ParsedRow, column_letter, parse_upload
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.formspec import FieldError, FormSpec, normalize_and_validate
 from zairyu.catalogue.rules import combination_errors, eligibility
+from zairyu.catalogue.validators import (
+    CARD_NUMBER_RE,
+    normalize_card_number,
+    normalize_corporate_number,
+    normalize_roman_name,
+)
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
 from zairyu.core.models import AuditEvent
@@ -82,12 +88,6 @@ from zairyu.documents.errors import DocumentRejected, lazy_format
 from zairyu.documents.scanning import upload_scan
 from zairyu.notifications.services import email_queue
 from zairyu.registry.models import ReceivingOrganization, Resident
-from zairyu.registry.validators import (
-    CARD_NUMBER_RE,
-    normalize_card_number,
-    normalize_corporate_number,
-    normalize_roman_name,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +97,11 @@ logger = logging.getLogger(__name__)
 
 def bulk_may_file(user: User) -> tuple[bool, Any]:
     """Whether ``user`` may file in bulk now, and why not."""
-    if not getattr(user, "is_authenticated", False) or user.kind not in BULK_USER_KINDS:
+    if not getattr(user, "is_authenticated", False) or user.kind not in BULK_FILING_KINDS:
         return False, _(
             "Bulk filing is for lawyers, administrative scriveners and the staff of organizations. File your application on its own."
         )
-    if user.kind in STAFF_KINDS:
+    if user.kind in ORGANIZATION_STAFF_KINDS:
         from zairyu.organizations import access as organization_access
 
         allowed, reason = organization_access.organization_may_file(user)
@@ -128,16 +128,43 @@ def bulk_import_create(
     if not allowed:
         raise FileRefused("not_allowed", reason)
     add_ons = tuple(sorted(set(add_ons)))
+    form = _bulk_form_or_refuse(user=user, procedure=procedure, status=status, add_ons=add_ons)
+    data = _read_upload(upload)
+    name = str(getattr(upload, "name", "") or "upload")[-200:]
+    scan_state = _scan_upload(data, name=name, user=user, ip=ip)
+    columns = bulk_columns(form)
+    required = {c.key for c in columns if c.required == "always" and not c.fixed_value and c.row is None}
+    parsed = parse_upload(data=data, expected=[c.key for c in columns], required=required)
+    return _queue_import(
+        user=user,
+        form=form,
+        procedure=procedure,
+        add_ons=add_ons,
+        parsed=parsed,
+        data=data,
+        name=name,
+        scan_state=scan_state,
+        ip=ip,
+        filed_via=filed_via,
+    )
+
+
+def _bulk_form_or_refuse(*, user: User, procedure: str, status: str, add_ons: tuple[str, ...]) -> FormSpec:
+    """The form of the file's procedure and status, or :class:`FileRefused` when they do not go together."""
     try:
-        form = bulk_form(procedure=procedure, status=status, user_category=user.kind, add_ons=add_ons)
+        return bulk_form(procedure=procedure, status=status, user_category=user.kind, add_ons=add_ons)
     except ValueError:
         raise FileRefused(
             "form",
             _("This procedure and status cannot be filed online together. Choose them again."),
         ) from None
+
+
+def _read_upload(upload: Any) -> bytes:
+    """The uploaded file's bytes, read with the size cap; :class:`FileRefused` when larger."""
     cap = limit("MAX_FILE_BYTES")
     try:
-        data = read_bounded(
+        return read_bounded(
             upload,
             max_bytes=cap,
             too_large_message=lazy_format(
@@ -149,11 +176,14 @@ def bulk_import_create(
         )
     except DocumentRejected as rejected:
         raise FileRefused(rejected.code, rejected.message) from None
-    name = str(getattr(upload, "name", "") or "upload")[-200:]
+
+
+def _scan_upload(data: bytes, *, name: str, user: User, ip: str | None) -> str:
+    """Scan the file for malware; its scan state, or :class:`FileRefused` when it is refused."""
     try:
         # Scanned before the spreadsheet parser reads it (ADR 0013). The file itself is never
         # kept, only the rows read from it: with the scanner unreachable (fail open) it is read.
-        scan_state = upload_scan(
+        return upload_scan(
             data,
             name=sanitize_filename(name, default="upload"),
             subject="bulk_file",
@@ -163,9 +193,22 @@ def bulk_import_create(
         )
     except DocumentRejected as rejected:
         raise FileRefused(rejected.code, rejected.message) from None
-    columns = bulk_columns(form)
-    required = {c.key for c in columns if c.required == "always" and not c.fixed_value and c.row is None}
-    parsed = parse_upload(data=data, expected=[c.key for c in columns], required=required)
+
+
+def _queue_import(
+    *,
+    user: User,
+    form: FormSpec,
+    procedure: str,
+    add_ons: tuple[str, ...],
+    parsed: ParsedFile,
+    data: bytes,
+    name: str,
+    scan_state: str,
+    ip: str | None,
+    filed_via: Any,
+) -> BulkImport:
+    """Store the import with its parsed rows, audit the upload and queue the run, in one transaction."""
     entry = get_catalogue().entries[form.status]
     with transaction.atomic():
         bulk_import = BulkImport.objects.create(
@@ -223,7 +266,7 @@ class StartChecks:
         self.today = today
         catalogue = get_catalogue()
         self.blocked_for_all = bool(combination_errors(main=self.procedure, add_ons=self.add_ons))
-        self.staff = user.kind in STAFF_KINDS
+        self.staff = user.kind in ORGANIZATION_STAFF_KINDS
         self.scope: set[int] = set()
         if self.staff:
             from zairyu.organizations import access as organization_access
@@ -289,7 +332,7 @@ class StartChecks:
             facts={},
         )
 
-    def problems(self, *, card_number: str, corporate_number: str):
+    def problems(self, *, card_number: str, corporate_number: str) -> list[Problem]:
         problems, _resident, _organization = applications.start_problems(
             user=self.user,
             start=self.start(card_number=card_number, corporate_number=corporate_number),
@@ -475,7 +518,8 @@ class RowChecker:
             verdict.existing = existing
             return verdict
         if (
-            existing is not None
+            known is not None
+            and existing is not None
             and existing.state == ApplicationState.DRAFT
             and known.raw == row.cells
             and not cell_errors
@@ -643,13 +687,12 @@ def _process(bulk_import: BulkImport, lease: str) -> None:
 
 
 def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdict]) -> None:
-    """Write one chunk: applications, their history and audit, the rows, the progress."""
-    user = checker.user
+    """Write one chunk: applications, their history and audit, the rows, the progress. Runs in the
+    chunk's transaction; each step below writes the whole chunk at once."""
     now = clock.now()
     stamp = _stamp(now)  # one for the chunk: Django resolves a copy of it for each row
     expires = now + dt.timedelta(days=settings.DRAFT_LIFETIME_DAYS)
-    form = checker.form
-    entry = get_catalogue().entries[form.status]
+    entry = get_catalogue().entries[checker.form.status]
 
     for verdict in verdicts:
         if verdict.slow:
@@ -658,95 +701,143 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
     fast = [v for v in verdicts if not v.slow and v.state in (RowState.DRAFT, RowState.ERROR)]
     updates = [v for v in fast if v.existing is not None]
     if updates:
-        locked = Application.objects.select_for_update().in_bulk([v.existing.pk for v in updates])
-        before = {pk: application.state for pk, application in locked.items()}
-        for verdict in updates:
-            application = locked.get(verdict.existing.pk)
-            if application is None or application.state not in EDITABLE_STATES:
-                verdict.state = RowState.SUBMITTED if application is not None else RowState.REFUSED
-                verdict.existing = application
-                continue
-            _apply(application, verdict, now=now, expires=expires, roman_name=checker.has_roman_name)
-            lifecycle.set_state(application, "bulk_updated", _row_state(verdict), actor=user)
-            verdict.existing = application
-        changed = [v.existing for v in updates if v.state in (RowState.DRAFT, RowState.ERROR)]
-        Application.objects.bulk_update(
-            changed,
-            [
-                "answers",
-                "steps_done",
-                "state",
-                "applicant_name",
-                "applicant_email",
-                "updated_at",
-                "draft_expires_at",
-            ],
-        )
-        lifecycle.record_in_bulk(
-            [(a, before.get(a.pk, "")) for a in changed],
-            "bulk_updated",
-            actor=user,
-            at=stamp,
-            when=now,
-            details={"bulk_import": str(bulk_import.public_id)},
-        )
-
-    creates = [v for v in fast if v.existing is None]
+        _store_updates(checker, bulk_import, updates, now=now, stamp=stamp, expires=expires)
+    # Taken after the updates: a row whose application was deleted since it was checked is
+    # refused there (``existing`` None) and must not get a new application here.
+    creates = [v for v in fast if v.existing is None and v.state in (RowState.DRAFT, RowState.ERROR)]
     if creates:
-        new = []
-        for verdict in creates:
-            application = Application(
-                filer=user,
-                user_category=user.kind,
-                procedure=form.procedure,
-                add_ons=sorted(form.add_ons),
-                status=form.status,
-                group=entry.group.code if entry.group else "",
-                applicant_resident=verdict.resident,
-                receiving_organization=verdict.organization,
-                applicant_name=verdict.label,
-                facts={},
-                created_at=stamp,
-                filed_via_id=bulk_import.filed_via_id,
-            )
-            _apply(application, verdict, now=now, expires=expires, roman_name=checker.has_roman_name)
-            lifecycle.set_state(application, "created", _row_state(verdict), actor=user)
-            new.append(application)
-        Application.objects.bulk_create(new)
-        for verdict, application in zip(creates, new, strict=True):
-            application.created_at = now
-            verdict.existing = application
-        # The webhook outbox hears of these too, and lets "created" pass, as for a single new
-        # draft (the client that uploaded the file reads its rows).
-        lifecycle.record_in_bulk(
-            [(a, "") for a in new],
-            "created",
-            actor=user,
-            at=stamp,
-            when=now,
-            details={"bulk_import": str(bulk_import.public_id)},
-        )
-        # As ``audit_record`` writes it for a single application, one insert for the chunk.
-        AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(
-                    at=stamp,
-                    action="applications.created",
-                    actor_id=user.pk,
-                    actor_kind=AuditEvent.ActorKind.USER,
-                    target_type=Application._meta.label_lower,
-                    target_id=str(a.pk),
-                    ip=bulk_import.ip,
-                    details={
-                        "procedure": form.procedure,
-                        "status": form.status,
-                        "bulk_import": bulk_import.pk,
-                    },
-                )
-                for a in new
-            ]
-        )
+        group = entry.group.code if entry.group else ""
+        _store_creates(checker, bulk_import, creates, group=group, now=now, stamp=stamp, expires=expires)
+    _store_rows(bulk_import, verdicts, stamp=stamp)
+    _store_progress(bulk_import, verdicts, now=now)
 
+
+def _store_updates(
+    checker: RowChecker,
+    bulk_import: BulkImport,
+    updates: list[RowVerdict],
+    *,
+    now: dt.datetime,
+    stamp: Any,
+    expires: dt.datetime,
+) -> None:
+    """The rows of applications already made by an earlier file: those still editable are updated
+    (one lock, one update and one history insert for the chunk); the others are submitted or gone."""
+    user = checker.user
+    locked = Application.objects.select_for_update().in_bulk([v.existing.pk for v in updates if v.existing])
+    before = {pk: application.state for pk, application in locked.items()}
+    for verdict in updates:
+        application = locked.get(verdict.existing.pk) if verdict.existing else None
+        if application is None or application.state not in EDITABLE_STATES:
+            verdict.state = RowState.SUBMITTED if application is not None else RowState.REFUSED
+            verdict.existing = application
+            continue
+        _apply(application, verdict, now=now, expires=expires, roman_name=checker.has_roman_name)
+        lifecycle.set_state(application, "bulk_updated", _row_state(verdict), actor=user)
+        verdict.existing = application
+    changed = [
+        v.existing for v in updates if v.existing is not None and v.state in (RowState.DRAFT, RowState.ERROR)
+    ]
+    Application.objects.bulk_update(
+        changed,
+        [
+            "answers",
+            "steps_done",
+            "state",
+            "applicant_name",
+            "applicant_email",
+            "updated_at",
+            "draft_expires_at",
+        ],
+    )
+    lifecycle.record_in_bulk(
+        [(a, before.get(a.pk, "")) for a in changed],
+        "bulk_updated",
+        actor=user,
+        at=stamp,
+        when=now,
+        details={"bulk_import": str(bulk_import.public_id)},
+    )
+
+
+def _store_creates(
+    checker: RowChecker,
+    bulk_import: BulkImport,
+    creates: list[RowVerdict],
+    *,
+    group: str,
+    now: dt.datetime,
+    stamp: Any,
+    expires: dt.datetime,
+) -> None:
+    """The rows without an application: one insert for their applications, one for their history
+    and one for their audit."""
+    user = checker.user
+    form = checker.form
+    new = []
+    for verdict in creates:
+        application = Application(
+            filer=user,
+            user_category=user.kind,
+            procedure=form.procedure,
+            add_ons=sorted(form.add_ons),
+            status=form.status,
+            group=group,
+            applicant_resident=verdict.resident,
+            receiving_organization=verdict.organization,
+            applicant_name=verdict.label,
+            facts={},
+            created_at=stamp,
+            filed_via_id=bulk_import.filed_via_id,
+        )
+        _apply(application, verdict, now=now, expires=expires, roman_name=checker.has_roman_name)
+        lifecycle.set_state(application, "created", _row_state(verdict), actor=user)
+        new.append(application)
+    Application.objects.bulk_create(new)
+    for verdict, application in zip(creates, new, strict=True):
+        application.created_at = now
+        verdict.existing = application
+    # The webhook outbox hears of these too, and lets "created" pass, as for a single new
+    # draft (the client that uploaded the file reads its rows).
+    lifecycle.record_in_bulk(
+        [(a, "") for a in new],
+        "created",
+        actor=user,
+        at=stamp,
+        when=now,
+        details={"bulk_import": str(bulk_import.public_id)},
+    )
+    _audit_created(checker, bulk_import, new, stamp=stamp)
+
+
+def _audit_created(
+    checker: RowChecker, bulk_import: BulkImport, new: list[Application], *, stamp: Any
+) -> None:
+    """As ``audit_record`` writes it for a single application, one insert for the chunk."""
+    form = checker.form
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                at=stamp,
+                action="applications.created",
+                actor_id=checker.user.pk,
+                actor_kind=AuditEvent.ActorKind.USER,
+                target_type=Application._meta.label_lower,
+                target_id=str(a.pk),
+                ip=bulk_import.ip,
+                details={
+                    "procedure": form.procedure,
+                    "status": form.status,
+                    "bulk_import": bulk_import.pk,
+                },
+            )
+            for a in new
+        ]
+    )
+
+
+def _store_rows(bulk_import: BulkImport, verdicts: list[RowVerdict], *, stamp: Any) -> None:
+    """The chunk's ``BulkRow`` records, one insert."""
     BulkRow.objects.bulk_create(
         [
             BulkRow(
@@ -763,6 +854,10 @@ def _store(checker: RowChecker, bulk_import: BulkImport, verdicts: list[RowVerdi
             for v in verdicts
         ]
     )
+
+
+def _store_progress(bulk_import: BulkImport, verdicts: list[RowVerdict], *, now: dt.datetime) -> None:
+    """The import's counters moved on by the chunk, one update."""
     counts = {state: sum(1 for v in verdicts if v.state == state) for state in RowState.values}
     BulkImport.objects.filter(pk=bulk_import.pk).update(
         rows_done=F("rows_done") + len(verdicts),
@@ -788,7 +883,9 @@ def _row_state(verdict: RowVerdict) -> str:
     return ApplicationState.ERROR_BULK if verdict.errors else ApplicationState.DRAFT
 
 
-def _apply(application: Application, verdict: RowVerdict, *, now, expires, roman_name: bool) -> None:
+def _apply(
+    application: Application, verdict: RowVerdict, *, now: dt.datetime, expires: dt.datetime, roman_name: bool
+) -> None:
     """What ``application_save_step`` stores, for all steps at once."""
     application.answers = verdict.stored
     application.steps_done = verdict.steps_done
@@ -963,6 +1060,7 @@ def bulk_submit(
     results: list[SubmitResult] = []
     for row in rows:
         application = row.application
+        assert application is not None  # filtered on application_id above
         problems: list[Any] = []
         try:
             if receipt_method and application.state in EDITABLE_STATES:

@@ -9,11 +9,10 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from zairyu.accounts.views.applicant import _ip, applicant_required
+from zairyu.accounts.kinds import BULK_FILING_KINDS
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState
 from zairyu.bulk import access, forms, services, workbook
 from zairyu.bulk.columns import bulk_form, template_name
@@ -21,13 +20,10 @@ from zairyu.bulk.constants import ImportState, RowState, limit
 from zairyu.bulk.parsing import FileRefused
 from zairyu.bulk.zipfiles import bulk_attach_zip
 from zairyu.catalogue import get_catalogue
+from zairyu.core.http import applicant_required, request_ip, request_language
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
-
-
-def _language() -> str:
-    return "en" if (get_language() or "ja").startswith("en") else "ja"
 
 
 def _download(data: bytes, name: str, content_type: str) -> HttpResponse:
@@ -68,7 +64,7 @@ def bulk_template(request: HttpRequest) -> HttpResponse:
     if not template_form.is_valid():
         return _index(request, template_form=template_form, status=400)
     data = template_form.cleaned_data
-    user_category = request.user.kind if request.user.kind in services.BULK_USER_KINDS else "U4"
+    user_category = request.user.kind if request.user.kind in BULK_FILING_KINDS else "U4"
     try:
         form = bulk_form(
             procedure=data["procedure"],
@@ -79,7 +75,7 @@ def bulk_template(request: HttpRequest) -> HttpResponse:
     except ValueError:
         template_form.add_error(None, _("This procedure and status cannot be filed online together."))
         return _index(request, template_form=template_form, status=400)
-    sheet = workbook.template_sheet(form, language=_language())
+    sheet = workbook.template_sheet(form, language=request_language(request))
     if data["format"] == "csv":
         return _download(workbook.csv_bytes(sheet), template_name(form, "csv"), CSV_TYPE)
     return _download(workbook.workbook_bytes(sheet), template_name(form, "xlsx"), XLSX_TYPE)
@@ -98,7 +94,7 @@ def bulk_upload(request: HttpRequest) -> HttpResponse:
                 status=data["status"],
                 add_ons=data["add_ons"],
                 upload=data["file"],
-                ip=_ip(request),
+                ip=request_ip(request),
             )
         except FileRefused as refused:
             upload_form.add_error("file", refused.message)
@@ -120,24 +116,13 @@ def _progress(bulk_import) -> dict[str, Any]:
     }
 
 
-def _resume_if_stale(request: HttpRequest, bulk_import) -> None:
-    """A run that stopped (the server restarted, the worker died) is picked up again from here,
-    not only by the periodic job: the user waiting on the page need not wait for it."""
-    if services.bulk_import_is_stale(bulk_import):
-        from zairyu.bulk.tasks import bulk_import_process
-
-        bulk_import_process.delay(bulk_import.pk)
-        bulk_import.refresh_from_db()
-
-
 @applicant_required
 @require_GET
 def bulk_import_detail(request: HttpRequest, public_id) -> HttpResponse:
     bulk_import = access.bulk_import_of(request.user, public_id)
-    _resume_if_stale(request, bulk_import)
     rows = list(bulk_import.rows.select_related("application").order_by("row_number"))
-    message_key = "message_en" if _language() == "en" else "message_ja"
-    header_key = "header_en" if _language() == "en" else "header_ja"
+    message_key = "message_en" if request_language(request) == "en" else "message_ja"
+    header_key = "header_en" if request_language(request) == "en" else "header_ja"
     errors = [
         {
             "row": error["row"],
@@ -167,7 +152,7 @@ def bulk_import_detail(request: HttpRequest, public_id) -> HttpResponse:
             "drafts": sum(
                 1 for r in rows if r.application is not None and r.application.state in EDITABLE_STATES
             ),
-            "language": _language(),
+            "language": request_language(request),
         },
     )
 
@@ -176,7 +161,6 @@ def bulk_import_detail(request: HttpRequest, public_id) -> HttpResponse:
 @require_GET
 def bulk_import_progress(request: HttpRequest, public_id) -> JsonResponse:
     bulk_import = access.bulk_import_of(request.user, public_id)
-    _resume_if_stale(request, bulk_import)
     return JsonResponse(_progress(bulk_import))
 
 
@@ -187,7 +171,7 @@ def bulk_annotated(request: HttpRequest, public_id, kind: str) -> HttpResponse:
     if kind not in ("xlsx", "csv") or not bulk_import.finished:
         raise Http404
     sheet, texts = workbook.annotated_sheet(
-        bulk_import, language=_language(), errors_only=request.GET.get("rows") == "errors"
+        bulk_import, language=request_language(request), errors_only=request.GET.get("rows") == "errors"
     )
     stem = bulk_import.original_name.rsplit(".", 1)[0] or "bulk"
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:80] or "bulk"
@@ -203,7 +187,7 @@ def bulk_delete_errors(request: HttpRequest, public_id) -> HttpResponse:
     chosen = request.POST.getlist("row")
     row_ids = None if request.POST.get("all") or not chosen else [int(v) for v in chosen if v.isdigit()]
     deleted = services.bulk_rows_delete(
-        bulk_import=bulk_import, user=request.user, row_ids=row_ids, ip=_ip(request)
+        bulk_import=bulk_import, user=request.user, row_ids=row_ids, ip=request_ip(request)
     )
     messages.success(request, _("%(count)s rows in error were deleted.") % {"count": deleted})
     return redirect("bulk:import", public_id=public_id)
@@ -233,7 +217,7 @@ def bulk_attachments(request: HttpRequest, public_id) -> HttpResponse:
                     user=request.user,
                     upload=zip_form.cleaned_data["file"],
                     taken_within_6_months=zip_form.cleaned_data["taken_within_6_months"],
-                    ip=_ip(request),
+                    ip=request_ip(request),
                 )
             except FileRefused as refused:
                 zip_form.add_error("file", refused.message)
@@ -284,7 +268,7 @@ def bulk_submit_view(request: HttpRequest, public_id) -> HttpResponse:
                 user=request.user,
                 application_ids=chosen,
                 receipt_method=request.POST.get("receipt_method", ""),
-                ip=_ip(request),
+                ip=request_ip(request),
             )
             ok = sum(1 for r in results if r.ok)
             if ok:
@@ -311,6 +295,6 @@ def bulk_submit_view(request: HttpRequest, public_id) -> HttpResponse:
             "results": results,
             "methods": methods,
             "draft_state": ApplicationState.DRAFT,
-            "language": _language(),
+            "language": request_language(request),
         },
     )

@@ -102,76 +102,136 @@ def template_sheet(form: FormSpec, *, language: str) -> SheetData:
 
 def workbook_bytes(sheet: SheetData) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     workbook = Workbook()
     applicants = workbook.active
     applicants.title = SHEET_TITLE
     choices = workbook.create_sheet(CHOICES_TITLE)
-    header_fill = PatternFill(fill_type="solid", fgColor=HEADER_FILL)
-    example_fill = PatternFill(fill_type="solid", fgColor=EXAMPLE_FILL)
-    error_fill = PatternFill(fill_type="solid", fgColor=ERROR_FILL)
-    bold = Font(bold=True)
-    small = Font(size=8, color="808080")
-    wrap = Alignment(wrap_text=True, vertical="top")
+    styles = _Styles.make()
     title = template_title(sheet.form)
     last_row = max(sheet.key_row + limit("MAX_ROWS"), max((n for n, _c in sheet.rows), default=0))
     choice_column = 0
     for position, column in sheet.columns:
-        letter = column_letter(position)
-        index = position + 1
-        mark_ja = "※" if column.required == "always" else ""
-        mark_en = " *" if column.required == "always" else ""
-        help_text = column.help()
-        for row, value, font in (
-            (HEADER_JA_ROW, f"{mark_ja}{column.header.ja}", bold),
-            (HEADER_EN_ROW, f"{column.header.en}{mark_en}", bold),
-            (HELP_ROW, f"{help_text.ja}\n{help_text.en}", None),
-        ):
-            row = sheet.header_row(row)
-            if row < 1:
-                continue
-            cell = applicants.cell(row=row, column=index, value=_clean(value))
-            cell.fill = header_fill
-            cell.alignment = wrap
-            if font is not None:
-                cell.font = font
-        if sheet.example is not None and sheet.header_row(EXAMPLE_ROW) >= 1:
-            cell = applicants.cell(
-                row=sheet.header_row(EXAMPLE_ROW),
-                column=index,
-                value=_clean(sheet.example.get(column.key, "")),
-            )
-            cell.fill = example_fill
-        applicants.cell(row=sheet.key_row, column=index, value=column.key).font = small
-        applicants.column_dimensions[letter].width = 22 if column.type not in ("textarea",) else 40
-        data_range = f"{letter}{sheet.key_row + 1}:{letter}{last_row}"
-        if column.type not in ("integer", "money_yen"):
-            for row in range(sheet.key_row + 1, sheet.key_row + 1 + limit("MAX_ROWS")):
-                applicants.cell(row=row, column=index).number_format = "@"  # keep leading zeros
+        _template_column(applicants, sheet, position, column, styles)
         values = drop_down_values(column, sheet.language)
         if values:
             choice_column += 1
-            choice_letter = column_letter(choice_column - 1)
-            choices.cell(row=1, column=choice_column, value=column.key).font = small
-            choices.cell(
-                row=2, column=choice_column, value=_clean(getattr(column.header, sheet.language))
-            ).font = bold
-            for offset, value in enumerate(values, start=3):
-                choices.cell(row=offset, column=choice_column, value=_clean(value))
-            choices.column_dimensions[choice_letter].width = 24
-            if column.type != "multi_choice":
-                validation = DataValidation(
-                    type="list",
-                    formula1=f"='{CHOICES_TITLE}'!${choice_letter}$3:${choice_letter}${len(values) + 2}",
-                    allow_blank=True,
-                    errorStyle="warning",  # codes are accepted too: warn, do not block
-                    showErrorMessage=True,
-                )
-                validation.add(data_range)
-                applicants.add_data_validation(validation)
+            _choices_column(
+                applicants, choices, sheet, position, column, values, choice_column, last_row, styles
+            )
+    _template_notes(applicants, sheet)
+    _write_rows(applicants, sheet, styles)
+    _help_sheet(workbook.create_sheet(HELP_TITLE), title)
+    if sheet.summary is not None:
+        _summary_sheet(workbook.create_sheet(SUMMARY_TITLE, 1), sheet.summary)
+    workbook.properties.title = f"Zairyu bulk: {title.en}"
+    workbook.properties.keywords = f"zairyu-bulk {sheet.form.procedure} {sheet.form.status}"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@dataclass
+class _Styles:
+    """The fills and fonts of one workbook."""
+
+    header_fill: Any
+    example_fill: Any
+    error_fill: Any
+    bold: Any
+    small: Any
+    wrap: Any
+
+    @classmethod
+    def make(cls) -> _Styles:
+        from openpyxl.styles import Alignment, Font, PatternFill
+
+        return cls(
+            header_fill=PatternFill(fill_type="solid", fgColor=HEADER_FILL),
+            example_fill=PatternFill(fill_type="solid", fgColor=EXAMPLE_FILL),
+            error_fill=PatternFill(fill_type="solid", fgColor=ERROR_FILL),
+            bold=Font(bold=True),
+            small=Font(size=8, color="808080"),
+            wrap=Alignment(wrap_text=True, vertical="top"),
+        )
+
+
+def _template_column(
+    applicants: Any, sheet: SheetData, position: int, column: BulkColumn, styles: _Styles
+) -> None:
+    """One column of the applicants' sheet: its header block, example, key, width and cell format."""
+    letter = column_letter(position)
+    index = position + 1
+    mark_ja = "※" if column.required == "always" else ""
+    mark_en = " *" if column.required == "always" else ""
+    help_text = column.help()
+    for row, value, font in (
+        (HEADER_JA_ROW, f"{mark_ja}{column.header.ja}", styles.bold),
+        (HEADER_EN_ROW, f"{column.header.en}{mark_en}", styles.bold),
+        (HELP_ROW, f"{help_text.ja}\n{help_text.en}", None),
+    ):
+        row = sheet.header_row(row)
+        if row < 1:
+            continue
+        cell = applicants.cell(row=row, column=index, value=_clean(value))
+        cell.fill = styles.header_fill
+        cell.alignment = styles.wrap
+        if font is not None:
+            cell.font = font
+    if sheet.example is not None and sheet.header_row(EXAMPLE_ROW) >= 1:
+        cell = applicants.cell(
+            row=sheet.header_row(EXAMPLE_ROW),
+            column=index,
+            value=_clean(sheet.example.get(column.key, "")),
+        )
+        cell.fill = styles.example_fill
+    applicants.cell(row=sheet.key_row, column=index, value=column.key).font = styles.small
+    applicants.column_dimensions[letter].width = 22 if column.type not in ("textarea",) else 40
+    if column.type not in ("integer", "money_yen"):
+        for row in range(sheet.key_row + 1, sheet.key_row + 1 + limit("MAX_ROWS")):
+            applicants.cell(row=row, column=index).number_format = "@"  # keep leading zeros
+
+
+def _choices_column(
+    applicants: Any,
+    choices: Any,
+    sheet: SheetData,
+    position: int,
+    column: BulkColumn,
+    values: list[str],
+    choice_column: int,
+    last_row: int,
+    styles: _Styles,
+) -> None:
+    """A column's choices on the choices sheet, and a drop-down of them on its cells."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    letter = column_letter(position)
+    data_range = f"{letter}{sheet.key_row + 1}:{letter}{last_row}"
+    choice_letter = column_letter(choice_column - 1)
+    choices.cell(row=1, column=choice_column, value=column.key).font = styles.small
+    choices.cell(
+        row=2, column=choice_column, value=_clean(getattr(column.header, sheet.language))
+    ).font = styles.bold
+    for offset, value in enumerate(values, start=3):
+        choices.cell(row=offset, column=choice_column, value=_clean(value))
+    choices.column_dimensions[choice_letter].width = 24
+    if column.type != "multi_choice":
+        validation = DataValidation(
+            type="list",
+            formula1=f"='{CHOICES_TITLE}'!${choice_letter}$3:${choice_letter}${len(values) + 2}",
+            allow_blank=True,
+            errorStyle="warning",  # codes are accepted too: warn, do not block
+            showErrorMessage=True,
+        )
+        validation.add(data_range)
+        applicants.add_data_validation(validation)
+
+
+def _template_notes(applicants: Any, sheet: SheetData) -> None:
+    """The notes on the example and key rows, the help row's height, the frozen header."""
+    from openpyxl.comments import Comment
+
     if sheet.example is not None and sheet.header_row(EXAMPLE_ROW) >= 1:
         applicants.cell(row=sheet.header_row(EXAMPLE_ROW), column=1).comment = Comment(
             "記入例（この行は読み込まれません）\nExample (this row is not read)", "Zairyu"
@@ -184,6 +244,12 @@ def workbook_bytes(sheet: SheetData) -> bytes:
     if sheet.header_row(HELP_ROW) >= 1:
         applicants.row_dimensions[sheet.header_row(HELP_ROW)].height = 45
     applicants.freeze_panes = applicants.cell(row=sheet.key_row + 1, column=2)
+
+
+def _write_rows(applicants: Any, sheet: SheetData, styles: _Styles) -> None:
+    """The uploaded rows, and their errors marked on the cells."""
+    from openpyxl.comments import Comment
+
     positions = {column.key: position for position, column in sheet.columns}
     for number, cells in sheet.rows:
         for key, value in cells.items():
@@ -191,20 +257,15 @@ def workbook_bytes(sheet: SheetData) -> bytes:
                 applicants.cell(row=number, column=positions[key] + 1, value=_clean(value))
     for (number, key), messages in sheet.marks.items():
         cell = applicants.cell(row=number, column=positions.get(key, 0) + 1)
-        cell.fill = error_fill
+        cell.fill = styles.error_fill
         cell.comment = Comment(_clean("\n\n".join(messages))[:30000], "Zairyu", width=320, height=160)
-    _help_sheet(workbook.create_sheet(HELP_TITLE), title)
-    if sheet.summary is not None:
-        summary = workbook.create_sheet(SUMMARY_TITLE, 1)
-        for line in sheet.summary:
-            summary.append([_clean(v) for v in line])
-        for letter, width in zip("ABCDEF", (8, 8, 30, 30, 60, 60), strict=False):
-            summary.column_dimensions[letter].width = width
-    workbook.properties.title = f"Zairyu bulk: {title.en}"
-    workbook.properties.keywords = f"zairyu-bulk {sheet.form.procedure} {sheet.form.status}"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+
+
+def _summary_sheet(summary: Any, lines: list[list[Any]]) -> None:
+    for line in lines:
+        summary.append([_clean(v) for v in line])
+    for letter, width in zip("ABCDEF", (8, 8, 30, 30, 60, 60), strict=False):
+        summary.column_dimensions[letter].width = width
 
 
 HELP_LINES = [

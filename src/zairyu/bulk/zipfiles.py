@@ -35,12 +35,12 @@ from zairyu.applications.constants import DocumentRole
 from zairyu.bulk.constants import limit
 from zairyu.bulk.models import BulkImport
 from zairyu.bulk.parsing import FileRefused
+from zairyu.catalogue.validators import normalize_card_number
 from zairyu.core.audit import audit_record
 from zairyu.documents.checks import sanitize_filename
 from zairyu.documents.constants import ScanState
 from zairyu.documents.errors import DocumentRejected, lazy_format
 from zairyu.documents.scanning import held_message, upload_scan
-from zairyu.registry.validators import normalize_card_number
 
 _NAME_RE = re.compile(r"(?P<key>[A-Za-z0-9]+)_(?P<kind>[a-z][a-z0-9_]*)\.(?P<ext>[A-Za-z]{3,4})")
 _ARCHIVE_EXTENSIONS = (".zip", ".7z", ".rar", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".lzh", ".cab")
@@ -179,6 +179,40 @@ def bulk_attach_zip(
     """Attach each file of the ZIP to its row's application; a result per file."""
     archive = inspect_zip(upload)
     _scan_whole(upload, user=user, ip=ip)
+    by_key = _rows_by_key(bulk_import)
+    types = document_types()
+    results: list[EntryResult] = []
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        name = sanitize_filename(re.split(r"[/\\]", info.filename)[-1], default="file")
+        if name.startswith(".") or info.filename.startswith("__MACOSX/"):
+            continue  # what a Mac adds to a ZIP
+        results.append(
+            _attach_entry(
+                archive,
+                info,
+                name,
+                by_key=by_key,
+                types=types,
+                user=user,
+                taken_within_6_months=taken_within_6_months,
+                ip=ip,
+            )
+        )
+    audit_record(
+        action="bulk.attachments",
+        actor=user,
+        target=bulk_import,
+        ip=ip,
+        details={"attached": sum(r.ok for r in results), "refused": sum(not r.ok for r in results)},
+    )
+    return results
+
+
+def _rows_by_key(bulk_import: BulkImport) -> dict[str, Any]:
+    """The import's rows with an application, by the keys a file name may start with: ``row<n>``,
+    the card number, the passport number."""
     rows = list(bulk_import.rows.filter(application__isnull=False).select_related("application"))
     by_key: dict[str, Any] = {}
     for row in rows:
@@ -188,135 +222,135 @@ def bulk_attach_zip(
             by_key[rest] = row
         elif kind == "passport":
             by_key[rest.split(":", 1)[0]] = row
-    types = document_types()
-    results: list[EntryResult] = []
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        name = sanitize_filename(re.split(r"[/\\]", info.filename)[-1], default="file")
-        if name.startswith(".") or info.filename.startswith("__MACOSX/"):
-            continue  # what a Mac adds to a ZIP
-        match = _NAME_RE.fullmatch(name)
-        if match is None:
-            results.append(
-                EntryResult(
-                    name,
-                    False,
-                    _(
-                        "The file name does not say whose file it is: name it <residence card number>_<kind>.<ext>, e.g. AB12345678CD_photo.jpg."
-                    ),
-                )
-            )
-            continue
-        key, kind = match["key"], match["kind"]
-        row = by_key.get(key.lower() if key.lower().startswith("row") else normalize_card_number(key))
-        if row is None:
-            row = by_key.get(key.upper())
-        if row is None:
-            results.append(
-                EntryResult(
-                    name,
-                    False,
-                    _(
-                        "No row of this file with an application matches this name (card number or row number)."
-                    ),
-                )
-            )
-            continue
-        if kind == "photo":
-            role, document_type, max_bytes = DocumentRole.PHOTO, "face_photo", settings.PHOTO_MAX_BYTES
-        elif kind == "organization_part":
-            role, document_type, max_bytes = (
-                DocumentRole.ORGANIZATION_PART,
-                "organization_part",
-                settings.DOCUMENT_MAX_BYTES,
-            )
-        elif kind in types:
-            role, document_type, max_bytes = DocumentRole.SUPPORTING, kind, settings.DOCUMENT_MAX_BYTES
-        else:
-            results.append(
-                EntryResult(
-                    name,
-                    False,
-                    lazy_format(
-                        _(
-                            "“%(kind)s” is not a kind of document. Use photo, organization_part or one of: %(types)s."
-                        ),
-                        {"kind": kind[:40], "types": ", ".join(types)},
-                    ),
-                    row=row.row_number,
-                )
-            )
-            continue
-        if role == DocumentRole.PHOTO and not taken_within_6_months:
-            results.append(
-                EntryResult(
-                    name,
-                    False,
-                    _(
-                        "Confirm that the photos were taken within the last 6 months (the box above the file)."
-                    ),
-                    row=row.row_number,
-                )
-            )
-            continue
-        try:
-            with archive.open(info) as handle:
-                data = handle.read(max_bytes + 1)  # the declared size is not trusted
-        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError):
-            results.append(
-                EntryResult(name, False, _("This file of the ZIP is damaged."), row=row.row_number)
-            )
-            continue
-        if len(data) <= max_bytes and len(data) != info.file_size:
-            results.append(  # the entry's header lies about its size: not a file we read as is
-                EntryResult(name, False, _("This file of the ZIP is damaged."), row=row.row_number)
-            )
-            continue
-        if data.startswith(b"PK\x03\x04") or any(data.startswith(m) for m in _ARCHIVE_MAGIC[1:]):
-            results.append(
-                EntryResult(
-                    name, False, _("This file is an archive, not a photo or a PDF."), row=row.row_number
-                )
-            )
-            continue
-        if role != DocumentRole.PHOTO and _already_attached(row.application, document_type, data):
-            results.append(
-                EntryResult(
-                    name, True, _("Already attached."), row=row.row_number, application=row.application
-                )
-            )
-            continue
-        try:
-            attached = applications.application_attach(
-                application=row.application,
-                user=user,
-                upload=_Named(data, name),
-                role=role,
-                document_type=document_type,
-                taken_within_6_months=taken_within_6_months,
-                ip=ip,
-            )
-        except DocumentRejected as rejected:
-            results.append(EntryResult(name, False, rejected.message, row=row.row_number))
-        except applications.ApplicationRefused as refusal:
-            results.append(EntryResult(name, False, refusal.problems[0].message, row=row.row_number))
-        else:
-            held = attached.document.scan_state == ScanState.PENDING
-            results.append(
-                EntryResult(
-                    name,
-                    True,
-                    held_message(name) if held else "",
-                    row=row.row_number,
-                    application=row.application,
-                )
-            )
-    audit_record(
-        action="bulk.attachments",
-        actor=user,
-        target=bulk_import,
+    return by_key
+
+
+def _attach_entry(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    name: str,
+    *,
+    by_key: dict[str, Any],
+    types: Any,
+    user: Any,
+    taken_within_6_months: bool,
+    ip: str | None,
+) -> EntryResult:
+    """One file of the ZIP: matched to its row by its name, read, and attached; or why not."""
+    match = _NAME_RE.fullmatch(name)
+    if match is None:
+        return EntryResult(
+            name,
+            False,
+            _(
+                "The file name does not say whose file it is: name it <residence card number>_<kind>.<ext>, e.g. AB12345678CD_photo.jpg."
+            ),
+        )
+    key, kind = match["key"], match["kind"]
+    row = by_key.get(key.lower() if key.lower().startswith("row") else normalize_card_number(key))
+    if row is None:
+        row = by_key.get(key.upper())
+    if row is None:
+        return EntryResult(
+            name,
+            False,
+            _("No row of this file with an application matches this name (card number or row number)."),
+        )
+    target = _entry_target(kind, types)
+    if target is None:
+        return EntryResult(
+            name,
+            False,
+            lazy_format(
+                _("“%(kind)s” is not a kind of document. Use photo, organization_part or one of: %(types)s."),
+                {"kind": kind[:40], "types": ", ".join(types)},
+            ),
+            row=row.row_number,
+        )
+    role, document_type, max_bytes = target
+    if role == DocumentRole.PHOTO and not taken_within_6_months:
+        return EntryResult(
+            name,
+            False,
+            _("Confirm that the photos were taken within the last 6 months (the box above the file)."),
+            row=row.row_number,
+        )
+    data, problem = _entry_data(archive, info, max_bytes)
+    if problem is not None:
+        return EntryResult(name, False, problem, row=row.row_number)
+    if role != DocumentRole.PHOTO and _already_attached(row.application, document_type, data):
+        return EntryResult(
+            name, True, _("Already attached."), row=row.row_number, application=row.application
+        )
+    return _attach(
+        row,
+        data,
+        name,
+        role=role,
+        document_type=document_type,
+        user=user,
+        taken_within_6_months=taken_within_6_months,
         ip=ip,
-        details={"attached": sum(r.ok for r in results), "refused": sum(not r.ok for r in results)},
     )
-    return results
+
+
+def _entry_target(kind: str, types: Any) -> tuple[str, str, int] | None:
+    """The role, document type and size cap of a file of ``kind``; None for an unknown kind."""
+    if kind == "photo":
+        return DocumentRole.PHOTO, "face_photo", settings.PHOTO_MAX_BYTES
+    if kind == "organization_part":
+        return DocumentRole.ORGANIZATION_PART, "organization_part", settings.DOCUMENT_MAX_BYTES
+    if kind in types:
+        return DocumentRole.SUPPORTING, kind, settings.DOCUMENT_MAX_BYTES
+    return None
+
+
+def _entry_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> tuple[bytes, Any]:
+    """The bytes of one entry, read with a bound, and what is wrong with them (None when nothing)."""
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(max_bytes + 1)  # the declared size is not trusted
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError):
+        return b"", _("This file of the ZIP is damaged.")
+    if len(data) <= max_bytes and len(data) != info.file_size:
+        # the entry's header lies about its size: not a file we read as is
+        return data, _("This file of the ZIP is damaged.")
+    if data.startswith(b"PK\x03\x04") or any(data.startswith(m) for m in _ARCHIVE_MAGIC[1:]):
+        return data, _("This file is an archive, not a photo or a PDF.")
+    return data, None
+
+
+def _attach(
+    row: Any,
+    data: bytes,
+    name: str,
+    *,
+    role: str,
+    document_type: str,
+    user: Any,
+    taken_within_6_months: bool,
+    ip: str | None,
+) -> EntryResult:
+    """Attach the file as a single upload is (``application_attach``: its checks and scan)."""
+    try:
+        attached = applications.application_attach(
+            application=row.application,
+            user=user,
+            upload=_Named(data, name),
+            role=role,
+            document_type=document_type,
+            taken_within_6_months=taken_within_6_months,
+            ip=ip,
+        )
+    except DocumentRejected as rejected:
+        return EntryResult(name, False, rejected.message, row=row.row_number)
+    except applications.ApplicationRefused as refusal:
+        return EntryResult(name, False, refusal.problems[0].message, row=row.row_number)
+    held = attached.document.scan_state == ScanState.PENDING
+    return EntryResult(
+        name,
+        True,
+        held_message(name) if held else "",
+        row=row.row_number,
+        application=row.application,
+    )

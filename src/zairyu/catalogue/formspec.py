@@ -70,10 +70,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.catalogue import get_catalogue
+from zairyu.catalogue import validators as registry
 from zairyu.catalogue.loader import DATA_DIR, ORGANIZATION_PARTS, Catalogue, Localized, StatusEntry
+from zairyu.catalogue.reference import nationalities as registry_nationalities
 from zairyu.core import clock
-from zairyu.registry import validators as registry
-from zairyu.registry.reference import nationalities as registry_nationalities
 
 FORMS_DIR = DATA_DIR / "forms"
 

@@ -113,6 +113,8 @@ class UserCategory:
     name: Localized
     identity: str
     files_online: bool
+    files_for_organization: bool = False
+    bulk: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,11 @@ def _require(entry: dict[str, Any], key: str, where: str, kind: type | tuple[typ
     return value
 
 
+def _optional_flag(entry: dict[str, Any], key: str, where: str) -> bool:
+    """A true/false key that is false when left out."""
+    return _require(entry, key, where, bool) if key in entry else False
+
+
 def _known_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
     """Refuse unknown keys: a typo (or a YAML value cut at a comma) must not pass silently."""
     if not isinstance(entry, dict):
@@ -267,6 +274,59 @@ def _load_groups(directory: Path) -> dict[str, ScreenGroup]:
     return groups
 
 
+def _group_of(
+    spec: dict[str, Any], where: str, entry_online: bool, groups: dict[str, ScreenGroup]
+) -> ScreenGroup | None:
+    group_code = spec.get("group")
+    if group_code is None:
+        if entry_online:
+            raise CatalogueError(f"{where}: an online-eligible status needs an input-screen group")
+        return None
+    if group_code not in groups:
+        raise CatalogueError(f"{where}: group '{group_code}' is not in screen_groups.yaml")
+    return groups[group_code]
+
+
+def _sub_entries(
+    item: dict[str, Any],
+    *,
+    code: str,
+    table: str,
+    name: Localized,
+    online: bool,
+    where: str,
+    dates: tuple[dt.date | None, dt.date | None],
+    groups: dict[str, ScreenGroup],
+) -> list[StatusEntry]:
+    """The entries of a status with sub-categories (each its own group, family flag, dates)."""
+    subs = item["subcategories"]
+    if "group" in item:
+        raise CatalogueError(f"{where}: give the group on each sub-category, not on the status")
+    _unique([str(_require(s, "code", where, (str, int))) for s in subs], f"{where}: sub-categories")
+    entries = []
+    for sub in subs:
+        sub_code = str(sub["code"])
+        sub_where = f"{where}/{sub_code}"
+        _known_keys(sub, STATUS_KEYS | {"family"}, sub_where)
+        sub_online = online and bool(sub.get("online", True))
+        entries.append(
+            StatusEntry(
+                key=f"{code}/{sub_code}",
+                status_code=code,
+                sub_code=sub_code,
+                table=table,
+                name=_localized(sub, "name", sub_where),
+                status_name=name,
+                online=sub_online,
+                group=_group_of(sub, sub_where, sub_online, groups),
+                family=bool(sub.get("family", False)),
+                effective_from=_date(sub, "effective_from", sub_where) or dates[0],
+                effective_until=_date(sub, "effective_until", sub_where) or dates[1],
+            )
+        )
+    return entries
+
+
 def _load_statuses(
     directory: Path, groups: dict[str, ScreenGroup]
 ) -> tuple[dict[str, Status], dict[str, StatusEntry]]:
@@ -289,45 +349,19 @@ def _load_statuses(
             _date(item, "effective_from", where),
             _date(item, "effective_until", where),
         )
-        subs = item.get("subcategories") or []
-        status_entries: list[StatusEntry] = []
-
-        def group_of(spec: dict[str, Any], where: str, entry_online: bool) -> ScreenGroup | None:
-            group_code = spec.get("group")
-            if group_code is None:
-                if entry_online:
-                    raise CatalogueError(f"{where}: an online-eligible status needs an input-screen group")
-                return None
-            if group_code not in groups:
-                raise CatalogueError(f"{where}: group '{group_code}' is not in screen_groups.yaml")
-            return groups[group_code]
-
-        if subs:
-            if "group" in item:
-                raise CatalogueError(f"{where}: give the group on each sub-category, not on the status")
-            _unique([str(_require(s, "code", where, (str, int))) for s in subs], f"{where}: sub-categories")
-            for sub in subs:
-                sub_code = str(sub["code"])
-                sub_where = f"{where}/{sub_code}"
-                _known_keys(sub, STATUS_KEYS | {"family"}, sub_where)
-                sub_online = online and bool(sub.get("online", True))
-                status_entries.append(
-                    StatusEntry(
-                        key=f"{code}/{sub_code}",
-                        status_code=code,
-                        sub_code=sub_code,
-                        table=table,
-                        name=_localized(sub, "name", sub_where),
-                        status_name=name,
-                        online=sub_online,
-                        group=group_of(sub, sub_where, sub_online),
-                        family=bool(sub.get("family", False)),
-                        effective_from=_date(sub, "effective_from", sub_where) or status_from,
-                        effective_until=_date(sub, "effective_until", sub_where) or status_until,
-                    )
-                )
+        if item.get("subcategories"):
+            status_entries = _sub_entries(
+                item,
+                code=code,
+                table=table,
+                name=name,
+                online=online,
+                where=where,
+                dates=(status_from, status_until),
+                groups=groups,
+            )
         else:
-            status_entries.append(
+            status_entries = [
                 StatusEntry(
                     key=code,
                     status_code=code,
@@ -336,11 +370,11 @@ def _load_statuses(
                     name=name,
                     status_name=name,
                     online=online,
-                    group=group_of(item, where, online),
+                    group=_group_of(item, where, online, groups),
                     effective_from=status_from,
                     effective_until=status_until,
                 )
-            )
+            ]
         statuses[code] = Status(
             code=code,
             table=table,
@@ -408,7 +442,11 @@ def _load_user_categories(directory: Path) -> dict[str, UserCategory]:
     categories: dict[str, UserCategory] = {}
     for index, item in enumerate(raw):
         where = f"user_categories.yaml: user_categories[{index}]"
-        _known_keys(item, {"code", "name_ja", "name_en", "identity", "files_online"}, where)
+        _known_keys(
+            item,
+            {"code", "name_ja", "name_en", "identity", "files_online", "files_for_organization", "bulk"},
+            where,
+        )
         code = _require(item, "code", where)
         identity = _require(item, "identity", where)
         if identity not in IDENTITY_KINDS:
@@ -420,6 +458,8 @@ def _load_user_categories(directory: Path) -> dict[str, UserCategory]:
             name=_localized(item, "name", where),
             identity=identity,
             files_online=_require(item, "files_online", where, bool),
+            files_for_organization=_optional_flag(item, "files_for_organization", where),
+            bulk=_optional_flag(item, "bulk", where),
         )
     return categories
 

@@ -19,7 +19,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.catalogue import get_catalogue
-from zairyu.catalogue.loader import Condition, Procedure, StatusEntry
+from zairyu.catalogue.loader import Catalogue, Condition, Procedure, StatusEntry, UserCategory
 from zairyu.core import clock
 
 
@@ -94,28 +94,9 @@ def eligibility(
             failed=failed,
         )
 
-    if not category.files_online:
-        return denied(
-            Reason(
-                "window_only",
-                _(
-                    "This user category cannot file online: file at the bureau window, and receive the e-COE by email."
-                ),
-            )
-        )
-    if not (entry.in_force(day) and catalogue.statuses[entry.status_code].in_force(day)):
-        return denied(
-            Reason("status_not_in_force", _("This status of residence does not exist on that date."))
-        )
-    if not entry.online:
-        return denied(
-            Reason(
-                "status_not_online",
-                _(
-                    "Applications for this status of residence cannot be filed online: file at the bureau window."
-                ),
-            )
-        )
+    reason = _gate_reason(catalogue, category, entry, day)
+    if reason is not None:
+        return denied(reason)
     cell = catalogue.matrix[(user_category, procedure)]
     if cell.rule == "deny":
         return denied(
@@ -126,12 +107,7 @@ def eligibility(
                 ),
             )
         )
-    met: list[Condition] = []
-    pending: list[Condition] = []
-    failed: list[Condition] = []
-    for condition in cell.conditions:
-        holds = _condition_holds(condition, entry, facts)
-        (met if holds else pending if holds is None else failed).append(condition)
+    met, pending, failed = _sort_conditions(cell.conditions, entry, facts)
     if failed:
         return denied(
             *(Reason(c.code, _condition_message(c)) for c in failed),
@@ -145,6 +121,41 @@ def eligibility(
         pending=tuple(pending),
         met=tuple(met),
     )
+
+
+def _gate_reason(
+    catalogue: Catalogue, category: UserCategory, entry: StatusEntry, day: dt.date
+) -> Reason | None:
+    """Why nothing of this user category or status can be filed online on ``day``, whatever the
+    procedure; ``None`` when the matrix decides."""
+    if not category.files_online:
+        return Reason(
+            "window_only",
+            _(
+                "This user category cannot file online: file at the bureau window, and receive the e-COE by email."
+            ),
+        )
+    if not (entry.in_force(day) and catalogue.statuses[entry.status_code].in_force(day)):
+        return Reason("status_not_in_force", _("This status of residence does not exist on that date."))
+    if not entry.online:
+        return Reason(
+            "status_not_online",
+            _("Applications for this status of residence cannot be filed online: file at the bureau window."),
+        )
+    return None
+
+
+def _sort_conditions(
+    conditions: Iterable[Condition], status: StatusEntry, facts: Mapping[str, bool]
+) -> tuple[list[Condition], list[Condition], list[Condition]]:
+    """The matrix cell's conditions split into (met, pending, failed) by ``status`` and ``facts``."""
+    met: list[Condition] = []
+    pending: list[Condition] = []
+    failed: list[Condition] = []
+    for condition in conditions:
+        holds = _condition_holds(condition, status, facts)
+        (met if holds else pending if holds is None else failed).append(condition)
+    return met, pending, failed
 
 
 def _condition_message(condition: Condition) -> Promise:

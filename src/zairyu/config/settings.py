@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "ninja",
     "oauth2_provider",
     "zairyu.api",
+    "zairyu.site",  # the top floor: the home page, serve, load_demo
 ]
 
 MIDDLEWARE = [

@@ -5,12 +5,12 @@ from django.views.i18n import JavaScriptCatalog
 
 from zairyu.api.api import api
 from zairyu.api.api import not_found as api_not_found
-from zairyu.core import views as core_views
+from zairyu.site import views as site_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
-    path("favicon.ico", core_views.favicon, name="favicon"),
+    path("", site_views.home, name="home"),
+    path("healthz", site_views.healthz, name="healthz"),
+    path("favicon.ico", site_views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("catalogue/", include("zairyu.catalogue.urls")),

@@ -25,6 +25,23 @@ def audit_via(**identity: str) -> Iterator[None]:
         _via.reset(token)
 
 
+@contextmanager
+def audit_via_isolated() -> Iterator[None]:
+    """Nothing set inside (by :func:`audit_via_request`) outlives the block: one request's
+    identity never leaks into the next handled by the same thread."""
+    token = _via.set(None)
+    try:
+        yield
+    finally:
+        _via.reset(token)
+
+
+def audit_via_request(**identity: str) -> None:
+    """Everything audited from now on in this request (or task) also names ``identity`` (set once
+    the API has authenticated the client; the context is the request's own)."""
+    _via.set(identity)
+
+
 def audit_via_current() -> dict[str, str] | None:
     return _via.get()
 

@@ -22,7 +22,6 @@ class Message(Protocol):
     def __str__(self) -> str: ...
 
 
-
 class Refused(Exception):
     """The action cannot be done now; nothing was changed."""
 

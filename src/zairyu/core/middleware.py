@@ -8,6 +8,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from zairyu.core.audit import audit_via_isolated
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -43,13 +45,8 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from zairyu.core.audit import _via
-
-        token = _via.set(None)
-        try:
+        with audit_via_isolated():
             return self.get_response(request)
-        finally:
-            _via.reset(token)
 
 
 PRIVATE_CACHE_CONTROL = "private, no-store"

@@ -25,6 +25,9 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from zairyu.core.http import request_language
+from zairyu.core.problems import PROBLEM_MEDIA_TYPE, problem_document
+
 logger = logging.getLogger("zairyu.outage")
 
 OUTAGE_ERRORS: tuple[type[Exception], ...] = (
@@ -68,11 +71,6 @@ def log_outage(request: HttpRequest, exc: BaseException) -> None:
     )
 
 
-def _language(request: HttpRequest) -> str:
-    language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(request)
-    return "en" if str(language).startswith("en") else "ja"
-
-
 def _is_api(request: HttpRequest) -> bool:
     path = request.path_info
     return path.startswith("/api/v1/") or (
@@ -83,7 +81,7 @@ def _is_api(request: HttpRequest) -> bool:
 def outage_page(request: HttpRequest) -> HttpResponse:
     """The branded 503 page. Rendered without the request's context processors: the user, the
     messages and the session may be exactly what cannot be read now."""
-    language = _language(request)
+    language = request_language(request)
     with translation.override(language):
         html = render_to_string("503.html")
     response = HttpResponse(html, status=503, content_type="text/html; charset=utf-8")
@@ -92,23 +90,21 @@ def outage_page(request: HttpRequest) -> HttpResponse:
 
 
 def outage_problem(request: HttpRequest, exc: BaseException | None = None) -> HttpResponse:
-    """The API's answer: an RFC 9457 problem (the shape of ``zairyu.api.problems``) with 503."""
-    from zairyu.api.problems import PROBLEM_MEDIA_TYPE, problem_body
-
+    """The API's answer: an RFC 9457 problem (``core.problems``, the API's shape) with 503."""
     if exc is not None:
         log_outage(request, exc)
-    language = _language(request)
+    language = request_language(request)
     with translation.override(language):
-        body: dict[str, Any] = problem_body(
+        body: dict[str, Any] = problem_document(
             request,
             503,
             PROBLEM_CODE,
+            _("The service is briefly unavailable; try again in a few minutes."),
             _(
                 "Nothing saved before this request is lost. Send the request again in a few minutes "
                 "(with the same Idempotency-Key where the operation takes one)."
             ),
         )
-        body["title"] = _("The service is briefly unavailable; try again in a few minutes.")
         if request.path_info.startswith("/oauth/"):
             body["error"] = "temporarily_unavailable"  # what OAuth 2.0 clients read (RFC 6749)
     response = HttpResponse(json.dumps(body, ensure_ascii=False), status=503, content_type=PROBLEM_MEDIA_TYPE)

@@ -349,16 +349,27 @@ def check_photo(file: IO[bytes] | bytes, *, max_bytes: int) -> PhotoResult:
             "empty",
             _("This file is empty. Check that you chose the right photo and upload it again."),
         )
-    not_jpeg = DocumentRejected(
+    if not data.startswith(JPEG_MAGIC):
+        raise _not_jpeg()
+    rgb = _decode_photo_upright(data)
+    width, height = rgb.size
+    _check_photo_shape(width, height)
+    return _reencode_photo(rgb, max_bytes=max_bytes, too_large_message=too_large_message)
+
+
+def _not_jpeg() -> DocumentRejected:
+    return DocumentRejected(
         "not_jpeg",
         _(
             "The photo must be a JPEG file (.jpg). Open it in a photo app, save or export it as "
             "JPEG, and upload it again."
         ),
     )
-    if not data.startswith(JPEG_MAGIC):
-        raise not_jpeg
 
+
+def _decode_photo_upright(data: bytes) -> Image.Image:
+    """The JPEG's pixels in RGB, turned as its EXIF orientation says; its declared dimensions are
+    checked from the header before anything is decoded."""
     with warnings.catch_warnings():
         # Pillow's own decompression-bomb guard warns first and raises only at twice its limit.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -366,13 +377,13 @@ def check_photo(file: IO[bytes] | bytes, *, max_bytes: int) -> PhotoResult:
             with Image.open(io.BytesIO(data)) as probe:  # reads the header only
                 image_format, (width, height) = probe.format, probe.size
                 if image_format not in ("JPEG", "MPO"):  # MPO: a JPEG with extra frames (cameras)
-                    raise not_jpeg
+                    raise _not_jpeg()
                 _check_dimensions(width, height)
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
                 upright = ImageOps.exif_transpose(image)
-                rgb = upright.convert("RGB")
+                return upright.convert("RGB")
         except DocumentRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -390,7 +401,9 @@ def check_photo(file: IO[bytes] | bytes, *, max_bytes: int) -> PhotoResult:
                 ),
             ) from None
 
-    width, height = rgb.size
+
+def _check_photo_shape(width: int, height: int) -> None:
+    """4 high for 3 wide, and large enough to recognise the face."""
     # Shape first: for a landscape photo, "too small" would send the applicant the wrong way.
     ratio = (height / width) / PHOTO_RATIO
     if not (1 - PHOTO_RATIO_TOLERANCE <= ratio <= 1 + PHOTO_RATIO_TOLERANCE):
@@ -422,6 +435,10 @@ def check_photo(file: IO[bytes] | bytes, *, max_bytes: int) -> PhotoResult:
             ),
         )
 
+
+def _reencode_photo(rgb: Image.Image, *, max_bytes: int, too_large_message: Promise) -> PhotoResult:
+    """The pixels saved again as JPEG, at the best quality that fits in ``max_bytes``."""
+    width, height = rgb.size
     # A fresh image carries no info dict: no EXIF, ICC profile or comment can follow it into the file.
     clean = Image.new("RGB", rgb.size)
     clean.paste(rgb)

@@ -30,13 +30,24 @@ def check_scanner_settings(app_configs=None, **kwargs) -> list[checks.CheckMessa
         parse_clamd_address(settings.CLAMD)
     except ValueError as exc:
         return [checks.Error(f"ZAIRYU_CLAMD is not a clamd address: {exc}", id="zairyu.documents.E001")]
-    from zairyu.bulk.constants import limit
+    return scanner_stream_warnings(
+        {
+            "ZAIRYU_DOCUMENT_MAX_BYTES": settings.DOCUMENT_MAX_BYTES,
+            "ZAIRYU_PHOTO_MAX_BYTES": settings.PHOTO_MAX_BYTES,
+        }
+    )
 
-    largest = {
-        "ZAIRYU_DOCUMENT_MAX_BYTES": settings.DOCUMENT_MAX_BYTES,
-        "ZAIRYU_PHOTO_MAX_BYTES": settings.PHOTO_MAX_BYTES,
-        "the bulk file limit (BULK_MAX_FILE_BYTES)": limit("MAX_FILE_BYTES"),
-    }
+
+def scanner_stream_warnings(largest: dict[str, int]) -> list[checks.CheckMessage]:
+    """A warning for each upload limit (name → bytes) above what clamd takes in one stream: such
+    files could never be scanned. Apps whose uploads the scanner reads check their own limits with
+    it (``bulk.system_checks``). Nothing while no scanner, or no valid address, is configured."""
+    if not settings.CLAMD:
+        return []
+    try:
+        parse_clamd_address(settings.CLAMD)
+    except ValueError:
+        return []  # check_scanner_settings reports it
     return [
         checks.Warning(
             f"{name} ({size} bytes) is larger than ZAIRYU_CLAMD_STREAM_MAX_BYTES "

@@ -240,9 +240,27 @@ def verify_signature(
     require_aware(at, name="at")
 
     certificate = _parse(certificate_pem)
-    ca = trust.ca_certificate
+    _check_issued_by(certificate, trust.ca_certificate)  # 1.
+    _check_validity(certificate, trust.ca_certificate, at)  # 2.
+    _check_revocation(certificate, trust.current_crl(), at)  # 3.
+    _check_purpose(certificate, purpose)  # 4. policy OID and keyUsage must both match.
 
-    # 1. Issued by the trusted CA: issuer name and signature both.
+    card_id = card_id_of(certificate)
+    if not card_id:
+        raise MalformedCertificate("The certificate names no card (no subject serialNumber).")
+
+    _check_signature(certificate, signature, data)  # 5.
+    return VerifiedCertificate(
+        card_id=card_id,
+        serial=certificate.serial_number,
+        not_after=certificate.not_valid_after_utc,
+        purpose=purpose,
+        four_items=_four_items(certificate) if purpose == "signing" else None,
+    )
+
+
+def _check_issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> None:
+    """Issued by the trusted CA: issuer name and signature both."""
     try:
         certificate.verify_directly_issued_by(ca)
     except (ValueError, TypeError, InvalidSignature):
@@ -250,7 +268,9 @@ def verify_signature(
             f"The certificate was not issued by the trusted CA ({ca.subject.rfc4514_string()})."
         ) from None
 
-    # 2. Validity period.
+
+def _check_validity(certificate: x509.Certificate, ca: x509.Certificate, at: datetime) -> None:
+    """The certificate's validity period, then the trusted CA's own."""
     if at < certificate.not_valid_before_utc:
         raise CertificateNotYetValid(
             f"The certificate is not valid before {certificate.not_valid_before_utc.isoformat()}."
@@ -269,9 +289,12 @@ def verify_signature(
             f"(valid {ca.not_valid_before_utc.isoformat()} to {ca.not_valid_after_utc.isoformat()})."
         )
 
-    # 3. Revocation. A listed certificate is revoked even if the CRL is stale (revocation is
-    #    final); an unlisted one is only known to be good while the CRL is fresh.
-    crl = trust.current_crl()
+
+def _check_revocation(
+    certificate: x509.Certificate, crl: x509.CertificateRevocationList, at: datetime
+) -> None:
+    """A listed certificate is revoked even if the CRL is stale (revocation is final); an
+    unlisted one is only known to be good while the CRL is fresh."""
     if crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None:
         raise CertificateRevoked("The certificate has been revoked by its issuer.")
     next_update = crl.next_update_utc
@@ -283,14 +306,9 @@ def verify_signature(
         )
     # A CRL whose lastUpdate is after ``at`` (clock skew) is still the best knowledge we have.
 
-    # 4. Purpose: policy OID and keyUsage must both match.
-    _check_purpose(certificate, purpose)
 
-    card_id = card_id_of(certificate)
-    if not card_id:
-        raise MalformedCertificate("The certificate names no card (no subject serialNumber).")
-
-    # 5. The signature itself.
+def _check_signature(certificate: x509.Certificate, signature: bytes, data: bytes) -> None:
+    """The signature itself, with the certificate's RSA key (PKCS#1 v1.5, SHA-256)."""
     public_key = certificate.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise MalformedCertificate("The certificate does not hold an RSA key.")
@@ -303,24 +321,18 @@ def verify_signature(
             "The signature does not match the data: it was made over something else or with another card."
         ) from None
 
-    four_items: BasicFourItems | None = None
-    if purpose == "signing":
-        try:
-            four_items = four_items_of(certificate)
-        except ValueError as exc:
-            raise MalformedCertificate(
-                f"The signing certificate's basic four items are unreadable: {exc}"
-            ) from exc
-        if four_items is None:
-            raise MalformedCertificate("The signing certificate carries no basic four items.")
 
-    return VerifiedCertificate(
-        card_id=card_id,
-        serial=certificate.serial_number,
-        not_after=certificate.not_valid_after_utc,
-        purpose=purpose,
-        four_items=four_items,
-    )
+def _four_items(certificate: x509.Certificate) -> BasicFourItems:
+    """The basic four items a signing certificate must carry."""
+    try:
+        four_items = four_items_of(certificate)
+    except ValueError as exc:
+        raise MalformedCertificate(
+            f"The signing certificate's basic four items are unreadable: {exc}"
+        ) from exc
+    if four_items is None:
+        raise MalformedCertificate("The signing certificate carries no basic four items.")
+    return four_items
 
 
 def _parse(certificate_pem: str) -> x509.Certificate:

@@ -8,15 +8,16 @@ organization (U7) for those of the receiving organizations that mandated it.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from zairyu.accounts.constants import UserKind, UserState
+from zairyu.accounts.kinds import ORGANIZATION_STAFF_KINDS
 from zairyu.core import clock
-from zairyu.organizations.constants import STAFF_KINDS, FilingState, MandateState
+from zairyu.organizations.constants import FilingState, MandateState
 from zairyu.organizations.models import (
     ChangeNotification,
     Enrolment,
@@ -26,6 +27,9 @@ from zairyu.organizations.models import (
     UsageApplication,
 )
 from zairyu.registry.models import ReceivingOrganization, Resident
+
+if TYPE_CHECKING:
+    from zairyu.documents.models import StoredDocument
 
 # --- staff and scope ----------------------------------------------------------------------------
 
@@ -40,7 +44,7 @@ def active_memberships(organization: ReceivingOrganization | int) -> QuerySet[St
 
 def staff_membership(user: Any) -> StaffMembership | None:
     """The user's active membership of an organization, or None (not staff, left, removed)."""
-    if not getattr(user, "is_authenticated", False) or user.kind not in STAFF_KINDS:
+    if not getattr(user, "is_authenticated", False) or user.kind not in ORGANIZATION_STAFF_KINDS:
         return None
     if user.state == UserState.REMOVED:
         return None
@@ -158,7 +162,8 @@ def _officer_office(officer: Any) -> str:
         or not officer.office
     ):
         raise Http404
-    return officer.office
+    office: str = officer.office
+    return office
 
 
 def usage_application_for_officer(officer: Any, application_id: int) -> UsageApplication:
@@ -250,7 +255,7 @@ def officer_queue_counts(officer: Any) -> dict[str, int]:
 def _document_places(document_id: Any) -> list[tuple[str, int]]:
     """(office, organization) of every filing the document is attached to."""
     places: list[tuple[str, int]] = []
-    doc_fields = {
+    doc_fields: dict[type[UsageApplication | PeriodicReport | ChangeNotification], tuple[str, ...]] = {
         UsageApplication: ("supporting_document", "category_proof_document", "stability_document"),
         PeriodicReport: ("supporting_document", "mandates_document"),
         ChangeNotification: ("supporting_document",),
@@ -269,7 +274,7 @@ def _document_places(document_id: Any) -> list[tuple[str, int]]:
     return places
 
 
-def _live_document(document_id: Any):
+def _live_document(document_id: Any) -> StoredDocument:
     from zairyu.documents.models import StoredDocument
 
     document = StoredDocument.objects.filter(pk=document_id, deleted_at__isnull=True).first()
@@ -278,7 +283,7 @@ def _live_document(document_id: Any):
     return document
 
 
-def document_for_officer(officer: Any, document_id: Any):
+def document_for_officer(officer: Any, document_id: Any) -> StoredDocument:
     """An attachment of a filing of the officer's office."""
     office = _officer_office(officer)
     if not any(place_office == office for place_office, _org in _document_places(document_id)):
@@ -286,7 +291,7 @@ def document_for_officer(officer: Any, document_id: Any):
     return _live_document(document_id)
 
 
-def document_for_staff(user: Any, document_id: Any):
+def document_for_staff(user: Any, document_id: Any) -> StoredDocument:
     """An attachment of a filing of the user's own organization."""
     organization = staff_organization(user)
     if organization is None or not any(

@@ -7,4 +7,4 @@ class OrganizationsConfig(AppConfig):
     verbose_name = "Organizations"
 
     def ready(self) -> None:
-        from zairyu.organizations import emails  # noqa: F401 - registers the kinds of e-mail
+        from zairyu.organizations import emails, receivers  # noqa: F401 - the kinds of e-mail; accounts' events

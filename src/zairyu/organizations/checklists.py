@@ -47,101 +47,118 @@ def _mandate_items(mandates) -> list[CheckItem]:
     ]
 
 
-def usage_application_checklist(application: UsageApplication) -> list[CheckItem]:
-    from zairyu.organizations.services import name_key, removal_block_until
+def _registry_item(organization) -> CheckItem:
+    return CheckItem(
+        "registry",
+        _("The organization is in the registry with this corporate number and kind"),
+        OK,
+        f"{organization.corporate_number} · {OrganizationKind(organization.kind).label}",
+    )
 
-    organization = application.organization
-    receiving = organization.kind not in AGENT_ORGANIZATION_KINDS
+
+def _receiving_items(application: UsageApplication) -> list[CheckItem]:
+    """A new receiving organization: its notifications, and the stability its category calls for."""
     items = [
         CheckItem(
-            "registry",
-            _("The organization is in the registry with this corporate number and kind"),
-            OK,
-            f"{organization.corporate_number} · {OrganizationKind(organization.kind).label}",
+            "notifications",
+            _(
+                "The organization files its notifications on accepting foreign nationals (and on "
+                "their employment, where it must)"
+            ),
+            JUDGE,
+            _("Confirmed by the applicant."),
         )
     ]
-    if application.kind == ApplicationKind.NEW:
+    if application.category == 3:
         items.append(
             CheckItem(
-                "category",
-                _("The category declared is the organization's"),
-                OK if application.category == organization.category else PROBLEM,
-                _("Declared: category %(declared)s; registry: category %(registry)s.")
-                % {"declared": application.category, "registry": organization.category},
+                "category_3",
+                _("Category 3: the organization's operations are stable and continuing"),
+                JUDGE,
+                _("Asks to be treated as category 2; proof of category 3 attached.")
+                if application.category_3_as_2
+                else "",
             )
         )
-        if receiving:
-            items.append(
-                CheckItem(
-                    "notifications",
-                    _(
-                        "The organization files its notifications on accepting foreign nationals (and on "
-                        "their employment, where it must)"
-                    ),
-                    JUDGE,
-                    _("Confirmed by the applicant."),
-                )
+    if application.category == 4:
+        items.append(
+            CheckItem(
+                "category_4",
+                _("Category 4: the organization's operations are expected to be stable"),
+                JUDGE,
+                application.stability_facts,
             )
-            if application.category == 3:
-                items.append(
-                    CheckItem(
-                        "category_3",
-                        _("Category 3: the organization's operations are stable and continuing"),
-                        JUDGE,
-                        _("Asks to be treated as category 2; proof of category 3 attached.")
-                        if application.category_3_as_2
-                        else "",
-                    )
-                )
-            if application.category == 4:
-                items.append(
-                    CheckItem(
-                        "category_4",
-                        _("Category 4: the organization's operations are expected to be stable"),
-                        JUDGE,
-                        application.stability_facts,
-                    )
-                )
-        else:
-            items += _mandate_items(application.new_mandates.all())
-    items.append(CheckItem("pledge", _("The pledge was given"), OK))
+        )
+    return items
+
+
+def _new_organization_items(application: UsageApplication) -> list[CheckItem]:
+    """A first application: the category declared, then the receiving organization or the mandates."""
+    organization = application.organization
+    items = [
+        CheckItem(
+            "category",
+            _("The category declared is the organization's"),
+            OK if application.category == organization.category else PROBLEM,
+            _("Declared: category %(declared)s; registry: category %(registry)s.")
+            % {"declared": application.category, "registry": organization.category},
+        )
+    ]
+    if organization.kind not in AGENT_ORGANIZATION_KINDS:
+        items += _receiving_items(application)
+    else:
+        items += _mandate_items(application.new_mandates.all())
+    return items
+
+
+def _agent_item(application: UsageApplication) -> CheckItem:
+    """The staff member: an agent certificate the system checks, or the requirements for the officer."""
+    from zairyu.organizations.services import name_key
+
     if application.basis == Basis.CERTIFICATE and application.agent_certificate is not None:
         certificate = application.agent_certificate
         valid = certificate.is_valid_on(clock.today())
         same_name = name_key(certificate.holder_name) == name_key(application.full_name)
-        items.append(
-            CheckItem(
-                "agent",
-                _("The staff member holds an agent certificate"),
-                OK if valid and same_name else PROBLEM,
-                _("Certificate %(number)s of %(holder)s, valid until %(until)s.")
-                % {
-                    "number": certificate.number,
-                    "holder": certificate.holder_name,
-                    "until": certificate.expires_on.isoformat(),
-                },
-            )
+        return CheckItem(
+            "agent",
+            _("The staff member holds an agent certificate"),
+            OK if valid and same_name else PROBLEM,
+            _("Certificate %(number)s of %(holder)s, valid until %(until)s.")
+            % {
+                "number": certificate.number,
+                "holder": certificate.holder_name,
+                "until": certificate.expires_on.isoformat(),
+            },
         )
-    else:
-        items.append(
-            CheckItem(
-                "agent",
-                _("The staff member meets the requirements for approval as an agent"),
-                JUDGE,
-                application.qualification_facts,
-            )
-        )
+    return CheckItem(
+        "agent",
+        _("The staff member meets the requirements for approval as an agent"),
+        JUDGE,
+        application.qualification_facts,
+    )
+
+
+def _removal_item(application: UsageApplication) -> CheckItem:
+    from zairyu.organizations.services import removal_block_until
+
     blocked = removal_block_until(
-        email=application.email, full_name=application.full_name, organization=organization
+        email=application.email, full_name=application.full_name, organization=application.organization
     )
-    items.append(
-        CheckItem(
-            "removal",
-            _("No approval of this person was removed by the bureau within the last year"),
-            OK if blocked is None else PROBLEM,
-            "" if blocked is None else _("Blocked until %(date)s.") % {"date": blocked.isoformat()},
-        )
+    return CheckItem(
+        "removal",
+        _("No approval of this person was removed by the bureau within the last year"),
+        OK if blocked is None else PROBLEM,
+        "" if blocked is None else _("Blocked until %(date)s.") % {"date": blocked.isoformat()},
     )
+
+
+def usage_application_checklist(application: UsageApplication) -> list[CheckItem]:
+    items = [_registry_item(application.organization)]
+    if application.kind == ApplicationKind.NEW:
+        items += _new_organization_items(application)
+    items.append(CheckItem("pledge", _("The pledge was given"), OK))
+    items.append(_agent_item(application))
+    items.append(_removal_item(application))
     items.append(CheckItem("documents", _("The supporting documents are complete and consistent"), JUDGE))
     return items
 

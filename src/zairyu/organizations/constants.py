@@ -54,7 +54,6 @@ USER_KIND_BY_ORGANIZATION_KIND = {
     OrganizationKind.PUBLIC_INTEREST_CORPORATION: UserKind.U6,
     OrganizationKind.REGISTERED_SUPPORT_ORGANIZATION: UserKind.U7,
 }
-STAFF_KINDS = frozenset({UserKind.U5, UserKind.U6, UserKind.U7})
 
 # Organizations that file for the foreigners of other organizations, on their mandate.
 AGENT_ORGANIZATION_KINDS = frozenset(
@@ -63,7 +62,7 @@ AGENT_ORGANIZATION_KINDS = frozenset(
 
 
 def user_kind_for(organization_kind: str) -> str:
-    return USER_KIND_BY_ORGANIZATION_KIND.get(organization_kind, UserKind.U5)
+    return str(USER_KIND_BY_ORGANIZATION_KIND.get(organization_kind, str(UserKind.U5)))
 
 
 # F-12: the password must be set within 30 days of the approval e-mail.

@@ -16,11 +16,11 @@ from django.conf import settings
 from django.db import transaction
 
 from zairyu.accounts.constants import UserKind
+from zairyu.catalogue.validators import corporate_number_with_check_digit
 from zairyu.core import clock
 from zairyu.organizations.constants import ApplicationKind, Basis, FilingState, MandateState
 from zairyu.organizations.models import Enrolment, Mandate, StaffMembership, UsageApplication
 from zairyu.registry.models import ReceivingOrganization
-from zairyu.registry.validators import corporate_number_with_check_digit
 
 
 def _number(kind_code: str, serial: int) -> str:

@@ -39,7 +39,7 @@ def confirmation(label, message) -> forms.BooleanField:
 
 
 def _corporate_number(value: str) -> str:
-    from zairyu.registry.validators import normalize_corporate_number, validate_corporate_number
+    from zairyu.catalogue.validators import normalize_corporate_number, validate_corporate_number
 
     number = normalize_corporate_number(value)
     validate_corporate_number(number)
@@ -122,7 +122,7 @@ class StaffFieldsForm(forms.Form):
     )
 
     def clean_agent_certificate_number(self) -> str:
-        from zairyu.registry.validators import (
+        from zairyu.catalogue.validators import (
             normalize_agent_certificate_number,
             validate_agent_certificate_number,
         )

@@ -8,6 +8,9 @@ this app keeps what the bureau decided about it. ``__str__`` gives numbers, neve
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -26,7 +29,7 @@ from zairyu.organizations.constants import (
 DOCUMENT = "documents.StoredDocument"
 
 
-def _document(verbose_name, *, required: bool = False) -> models.ForeignKey:
+def _document(verbose_name: Any, *, required: bool = False) -> models.ForeignKey[Any, Any]:
     return models.ForeignKey(
         DOCUMENT,
         verbose_name=verbose_name,
@@ -141,7 +144,7 @@ class Enrolment(models.Model):
     def __str__(self) -> str:
         return f"enrolment #{self.pk}"
 
-    def is_expired(self, on=None) -> bool:
+    def is_expired(self, on: dt.date | None = None) -> bool:
         return self.valid_until is not None and self.valid_until < (on or clock.today())
 
 

@@ -13,8 +13,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.catalogue import get_catalogue
+from zairyu.catalogue import validators as v
 from zairyu.core import clock
-from zairyu.registry import validators as v
 from zairyu.registry.models import AgentCertificate, ReceivingOrganization, Resident
 
 

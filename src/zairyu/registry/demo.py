@@ -18,12 +18,15 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from faker import Faker
 
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.loader import StatusEntry
+from zairyu.catalogue.reference import municipalities, nationalities, read_data
+from zairyu.catalogue.validators import corporate_number_with_check_digit, normalize_roman_name
 from zairyu.registry.constants import (
     AGENT_CERTIFICATE_YEARS,
     CARD_AGE_LIMIT,
@@ -35,8 +38,6 @@ from zairyu.registry.constants import (
     Sex,
 )
 from zairyu.registry.models import AgentCertificate, ReceivingOrganization, Resident
-from zairyu.registry.reference import municipalities, nationalities, read_data
-from zairyu.registry.validators import corporate_number_with_check_digit, normalize_roman_name
 
 # Shares of the population with a property worth demonstrating.
 EXPIRY_SOON_SHARE = 0.3  # stay (or card) expiring between a month ago and three months ahead
@@ -75,6 +76,8 @@ _EMPLOYER_TRADES = (
 )
 _SUPERVISING_TRADES = ("農業", "建設業", "食品製造業", "縫製業", "機械金属", "介護")
 
+DEMO_DIR = Path(__file__).resolve().parent / "data"  # demo.yaml: the demo population
+
 
 # --- configuration ------------------------------------------------------------------------------
 
@@ -110,7 +113,7 @@ def _weights(mapping: dict[Any, Any]) -> tuple[tuple[str, ...], tuple[float, ...
 
 @cache
 def demo_config() -> DemoConfig:
-    raw = read_data("demo.yaml")
+    raw = read_data("demo.yaml", DEMO_DIR)
     known = nationalities()
     unknown = [code for code in raw["nationalities"] if code not in known]
     unknown += [code for code in raw["name_sources"] if code not in known]
@@ -266,6 +269,32 @@ class DemoPopulation:
     agents: list[AgentCertificate] = field(default_factory=list)
     agent_organizations: dict[str, str] = field(default_factory=dict)  # certificate -> corporate number
     agent_renewals: dict[str, str] = field(default_factory=dict)  # old certificate -> new certificate
+
+
+@dataclass(frozen=True)
+class _AgentHolder:
+    """A certificate holder of the demo and their office, as every certificate of theirs names them."""
+
+    name: str
+    kind: str
+    organization: ReceivingOrganization | None
+    office_name: str
+    prefecture: str
+    municipality: str
+    address_rest: str
+
+    def certificate(self, number: str, *, issued_on: dt.date, expires_on: dt.date) -> AgentCertificate:
+        return AgentCertificate(
+            number=number,
+            holder_name=self.name,
+            holder_kind=self.kind,
+            office_name=self.office_name,
+            office_prefecture=self.prefecture,
+            office_municipality=self.municipality,
+            office_address_rest=self.address_rest,
+            issued_on=issued_on,
+            expires_on=expires_on,
+        )
 
 
 class _Builder:
@@ -513,69 +542,72 @@ class _Builder:
 
         renew_left = renewed
         for index in range(base):
-            kind = _pick(rng, kinds)
-            organization: ReceivingOrganization | None = None
-            office_name = ""
-            if kind == AgentHolderKind.ORGANIZATION_STAFF and staff_organizations:
-                organization = rng.choice(staff_organizations)
-                prefecture = organization.prefecture
-                municipality, rest = organization.municipality, organization.address_rest
-                office_name = organization.name
-            else:
-                kind = AgentHolderKind.LAWYER if kind == AgentHolderKind.ORGANIZATION_STAFF else kind
-                prefecture = _pick(rng, self.config.prefectures)
-                municipality, rest = self.address(rng, prefecture)
-            if kind == AgentHolderKind.ORGANIZATION_STAFF and rng.random() < FOREIGN_STAFF_SHARE:
-                nationality = _pick(rng, self.config.nationalities)
-                holder = self.names.make(rng, nationality, rng.choice(Sex.values))[0]
-            else:
-                holder = self.ja.name()
-            family = holder.split(" ")[0]
-            stem = municipality_stem(municipality)
-            if kind == AgentHolderKind.LAWYER:
-                office_name = rng.choice((f"{family}法律事務所", f"弁護士法人{stem}総合法律事務所"))
-            elif kind == AgentHolderKind.ADMINISTRATIVE_SCRIVENER:
-                office_name = rng.choice(
-                    (f"{family}行政書士事務所", f"行政書士法人{stem}国際法務", f"{family}国際行政書士事務所")
-                )
-            if index in expired_indices:
-                expires_on = self.today - dt.timedelta(days=rng.randint(1, 400))
-                issued_on = add_years(expires_on + dt.timedelta(days=1), -AGENT_CERTIFICATE_YEARS)
-            else:
-                issued_on = self.today - dt.timedelta(days=rng.randint(0, AGENT_CERTIFICATE_YEARS * 365 - 30))
-                expires_on = add_years(issued_on, AGENT_CERTIFICATE_YEARS) - dt.timedelta(days=1)
-            certificate = AgentCertificate(
-                number=new_number(),
-                holder_name=holder,
-                holder_kind=kind,
-                office_name=office_name,
-                office_prefecture=prefecture,
-                office_municipality=municipality,
-                office_address_rest=rest,
-                issued_on=issued_on,
-                expires_on=expires_on,
-            )
+            holder = self.agent_holder(rng, _pick(rng, kinds), staff_organizations)
+            issued_on, expires_on = self.agent_validity(rng, expired=index in expired_indices)
+            certificate = holder.certificate(new_number(), issued_on=issued_on, expires_on=expires_on)
             self.population.agents.append(certificate)
-            if organization is not None:
-                self.population.agent_organizations[certificate.number] = organization.corporate_number
+            if holder.organization is not None:
+                self.population.agent_organizations[certificate.number] = holder.organization.corporate_number
             if index in expired_indices and renew_left:
                 renew_left -= 1
                 renewal_issued = expires_on - dt.timedelta(days=rng.randint(0, 30))
-                renewal = AgentCertificate(
-                    number=new_number(),
-                    holder_name=holder,
-                    holder_kind=kind,
-                    office_name=office_name,
-                    office_prefecture=prefecture,
-                    office_municipality=municipality,
-                    office_address_rest=rest,
+                renewal = holder.certificate(
+                    new_number(),
                     issued_on=renewal_issued,
                     expires_on=add_years(renewal_issued, AGENT_CERTIFICATE_YEARS) - dt.timedelta(days=1),
                 )
                 self.population.agents.append(renewal)
                 self.population.agent_renewals[certificate.number] = renewal.number
-                if organization is not None:
-                    self.population.agent_organizations[renewal.number] = organization.corporate_number
+                if holder.organization is not None:
+                    self.population.agent_organizations[renewal.number] = holder.organization.corporate_number
+
+    def agent_holder(
+        self, rng: random.Random, kind: str, staff_organizations: list[ReceivingOrganization]
+    ) -> _AgentHolder:
+        """Who holds a certificate and the office they work from (staff: their organization's)."""
+        organization: ReceivingOrganization | None = None
+        office_name = ""
+        if kind == AgentHolderKind.ORGANIZATION_STAFF and staff_organizations:
+            organization = rng.choice(staff_organizations)
+            prefecture = organization.prefecture
+            municipality, rest = organization.municipality, organization.address_rest
+            office_name = organization.name
+        else:
+            kind = AgentHolderKind.LAWYER if kind == AgentHolderKind.ORGANIZATION_STAFF else kind
+            prefecture = _pick(rng, self.config.prefectures)
+            municipality, rest = self.address(rng, prefecture)
+        if kind == AgentHolderKind.ORGANIZATION_STAFF and rng.random() < FOREIGN_STAFF_SHARE:
+            nationality = _pick(rng, self.config.nationalities)
+            name = self.names.make(rng, nationality, rng.choice(Sex.values))[0]
+        else:
+            name = self.ja.name()
+        family = name.split(" ")[0]
+        stem = municipality_stem(municipality)
+        if kind == AgentHolderKind.LAWYER:
+            office_name = rng.choice((f"{family}法律事務所", f"弁護士法人{stem}総合法律事務所"))
+        elif kind == AgentHolderKind.ADMINISTRATIVE_SCRIVENER:
+            office_name = rng.choice(
+                (f"{family}行政書士事務所", f"行政書士法人{stem}国際法務", f"{family}国際行政書士事務所")
+            )
+        return _AgentHolder(
+            name=name,
+            kind=kind,
+            organization=organization,
+            office_name=office_name,
+            prefecture=prefecture,
+            municipality=municipality,
+            address_rest=rest,
+        )
+
+    def agent_validity(self, rng: random.Random, *, expired: bool) -> tuple[dt.date, dt.date]:
+        """(issued on, expires on) of a certificate: expired up to 400 days ago, or valid today."""
+        if expired:
+            expires_on = self.today - dt.timedelta(days=rng.randint(1, 400))
+            issued_on = add_years(expires_on + dt.timedelta(days=1), -AGENT_CERTIFICATE_YEARS)
+        else:
+            issued_on = self.today - dt.timedelta(days=rng.randint(0, AGENT_CERTIFICATE_YEARS * 365 - 30))
+            expires_on = add_years(issued_on, AGENT_CERTIFICATE_YEARS) - dt.timedelta(days=1)
+        return issued_on, expires_on
 
     def build(self, *, residents: int, agents: int) -> DemoPopulation:
         per_resident = float(self.config.organizations["per_resident"])

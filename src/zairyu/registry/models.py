@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.catalogue import validators as v
 from zairyu.core import clock
-from zairyu.registry import validators as v
 from zairyu.registry.constants import (
     INDEFINITE_STAY_STATUSES,
     AgentHolderKind,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.http import Http404
@@ -18,6 +17,7 @@ from zairyu.accounts.models import User
 from zairyu.applications.constants import ApplicationState
 from zairyu.applications.models import Application, ApplicationDocument, ApplicationRequest
 from zairyu.core import clock
+from zairyu.documents.models import StoredDocument
 from zairyu.review.constants import DocumentRequestState, IssueMethod, IssueState, Queue
 from zairyu.review.models import DocumentRequest, Issue
 
@@ -37,7 +37,7 @@ QUEUE_COLUMNS = (
 )
 
 
-def officer_office(officer: Any) -> str:
+def officer_office(officer: User) -> str:
     if (
         not getattr(officer, "is_authenticated", False)
         or officer.kind != UserKind.OFFICER
@@ -47,12 +47,12 @@ def officer_office(officer: Any) -> str:
     return officer.office
 
 
-def applications_for_officer(officer: Any) -> QuerySet[Application]:
+def applications_for_officer(officer: User) -> QuerySet[Application]:
     """Every application received by the officer's office (drafts were never received)."""
     return Application.objects.filter(office=officer_office(officer), submitted_at__isnull=False)
 
 
-def application_for_officer(officer: Any, application_id: int) -> Application:
+def application_for_officer(officer: User, application_id: int) -> Application:
     application = (
         applications_for_officer(officer)
         .select_related("filer", "applicant_resident", "receiving_organization", "assignment__officer")
@@ -64,7 +64,7 @@ def application_for_officer(officer: Any, application_id: int) -> Application:
     return application
 
 
-def attachment_for_officer(officer: Any, application_id: int, attachment_id: int) -> ApplicationDocument:
+def attachment_for_officer(officer: User, application_id: int, attachment_id: int) -> ApplicationDocument:
     application = application_for_officer(officer, application_id)
     attachment = (
         application.documents.select_related("document")
@@ -76,7 +76,7 @@ def attachment_for_officer(officer: Any, application_id: int, attachment_id: int
     return attachment
 
 
-def issued_document_for_officer(officer: Any, application_id: int):
+def issued_document_for_officer(officer: User, application_id: int) -> StoredDocument:
     application = application_for_officer(officer, application_id)
     issue = Issue.objects.select_related("document").filter(application=application).first()
     if issue is None or issue.document is None or issue.document.deleted_at is not None:
@@ -84,7 +84,7 @@ def issued_document_for_officer(officer: Any, application_id: int):
     return issue.document
 
 
-def request_for_officer(officer: Any, request_id: int) -> ApplicationRequest:
+def request_for_officer(officer: User, request_id: int) -> ApplicationRequest:
     request = (
         ApplicationRequest.objects.select_related("application")
         .filter(pk=request_id, application__office=officer_office(officer))
@@ -95,7 +95,7 @@ def request_for_officer(officer: Any, request_id: int) -> ApplicationRequest:
     return request
 
 
-def office_officers(officer: Any) -> QuerySet[User]:
+def office_officers(officer: User) -> QuerySet[User]:
     return User.objects.filter(
         kind=UserKind.OFFICER, office=officer_office(officer), state=UserState.ACTIVE
     ).order_by("full_name", "username")
@@ -114,11 +114,11 @@ class QueueFilters:
     assignee: str = ""  # "", "me", "none" or an officer's id
 
 
-def _open_document_request():
+def _open_document_request() -> QuerySet[DocumentRequest]:
     return DocumentRequest.objects.filter(application=OuterRef("pk"), state=DocumentRequestState.OPEN)
 
 
-def _queue_base(officer: Any, queue: str) -> QuerySet[Application]:
+def _queue_base(officer: User, queue: str) -> QuerySet[Application]:
     applications = Application.objects.filter(office=officer_office(officer))
     if queue == Queue.SUBMITTED:
         return applications.filter(state=S.SUBMITTED)
@@ -137,7 +137,7 @@ def _queue_base(officer: Any, queue: str) -> QuerySet[Application]:
     raise Http404
 
 
-def queue_filtered(officer: Any, queue: str, filters: QueueFilters | None = None) -> QuerySet[Application]:
+def queue_filtered(officer: User, queue: str, filters: QueueFilters | None = None) -> QuerySet[Application]:
     """One work queue of the officer's office, filtered (unordered: also for counting)."""
     applications = _queue_base(officer, queue)
     filters = filters or QueueFilters()
@@ -163,7 +163,7 @@ def queue_filtered(officer: Any, queue: str, filters: QueueFilters | None = None
 
 
 def queue_applications(
-    officer: Any, queue: str, filters: QueueFilters | None = None
+    officer: User, queue: str, filters: QueueFilters | None = None
 ) -> QuerySet[Application]:
     """One work queue of the officer's office, oldest first, filtered, with the row's columns."""
     applications = queue_filtered(officer, queue, filters)
@@ -179,7 +179,7 @@ def queue_applications(
     )
 
 
-def queue_requests(officer: Any, filters: QueueFilters | None = None) -> QuerySet[ApplicationRequest]:
+def queue_requests(officer: User, filters: QueueFilters | None = None) -> QuerySet[ApplicationRequest]:
     """Open withdrawal and correction requests of the office, oldest first."""
     requests = ApplicationRequest.objects.filter(
         application__office=officer_office(officer), state=ApplicationRequest.State.OPEN
@@ -192,7 +192,7 @@ def queue_requests(officer: Any, filters: QueueFilters | None = None) -> QuerySe
     return requests.select_related("application").order_by("created_at", "pk")
 
 
-def queue_counts(officer: Any) -> dict[str, int]:
+def queue_counts(officer: User) -> dict[str, int]:
     """How many items wait in each queue of the officer's office (for the officer's home):
     one grouped count over the open states, and three small ones."""
     office = officer_office(officer)

@@ -2,8 +2,8 @@
 photo, with its verification code and QR code — or for printing on paper) and the certificate
 of authorized employment.
 
-The layout shares the printed application form's building blocks (``applications.pdf``): A4,
-bilingual labels in bordered boxes, reportlab's Japanese CID fonts. Output is deterministic for
+The layout is the one every printed document shares (``zairyu.core.pdf_layout``): A4, bilingual
+labels in bordered boxes, reportlab's Japanese CID fonts. Output is deterministic for
 the same inputs (reportlab's invariant mode, a creation date taken from the issue date), so the
 hash of an e-COE depends only on what it says.
 """
@@ -16,15 +16,12 @@ from typing import Any
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
-from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     Image,
     KeepTogether,
-    Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,
@@ -32,25 +29,32 @@ from reportlab.platypus import (
 )
 
 from zairyu.applications.models import Application
-from zairyu.applications.pdf import (
+from zairyu.applications.pdf import applicant_facts
+from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.loader import Localized
+from zairyu.core.pdf_layout import (
     CONTENT_WIDTH,
+    FOOTER_Y,
     LABEL_BACKGROUND,
     LINE,
     MARGIN_BOTTOM,
     MARGIN_TOP,
     MARGIN_X,
     MINCHO,
+    PAGE_HEIGHT,
     PAGE_WIDTH,
-    _applicant_facts,
-    _draw_mixed,
-    _item_grid,
-    _japanese_date,
-    _para,
-    _register_fonts,
-    _styles,
+    Item,
+    draw_mixed,
+    footer_rule,
+    heading,
+    item_grid,
+    japanese_date,
+    para,
+    register_fonts,
+    set_creation_date,
+    statements,
+    styles,
 )
-from zairyu.catalogue import get_catalogue
-from zairyu.catalogue.loader import Localized
 from zairyu.review.models import Decision
 
 SEX = {"male": ("男", "Male"), "female": ("女", "Female"), "M": ("男", "Male"), "F": ("女", "Female")}
@@ -97,7 +101,7 @@ def _build(story: list[Flowable], *, title: str, subject: str, day: dt.date, foo
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
-        pagesize=(PAGE_WIDTH, 297 * mm),
+        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
         leftMargin=MARGIN_X,
         rightMargin=MARGIN_X,
         topMargin=MARGIN_TOP,
@@ -110,36 +114,18 @@ def _build(story: list[Flowable], *, title: str, subject: str, day: dt.date, foo
     )
 
     def on_page(canvas: Canvas, _document: Any) -> None:
-        canvas.setDateFormatter(lambda *_: f"D:{day:%Y%m%d}000000+09'00'")
+        set_creation_date(canvas, day)
         canvas.saveState()
-        canvas.setStrokeColor(LINE)
-        canvas.setLineWidth(0.4)
-        canvas.line(MARGIN_X, 9 * mm + 9, PAGE_WIDTH - MARGIN_X, 9 * mm + 9)
-        _draw_mixed(canvas, MARGIN_X, 9 * mm, footer, size=7, font=MINCHO)
+        footer_rule(canvas)
+        draw_mixed(canvas, MARGIN_X, FOOTER_Y, footer, size=7, font=MINCHO)
         canvas.restoreState()
 
     document.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()
 
 
-def _heading(ja: str, en: str, note: str) -> list[Flowable]:
-    styles = _styles()
-    return [
-        _para("日本国政府法務省 出入国在留管理庁  Immigration Services Agency of Japan", styles["small"]),
-        Spacer(1, 5 * mm),
-        Paragraph(ja, ParagraphStyle("t", parent=styles["title"], fontSize=19, leading=25)),
-        _para(en, styles["title_en"]),
-        _para(note, ParagraphStyle("n", parent=styles["small"], alignment=TA_CENTER)),
-        Spacer(1, 6 * mm),
-    ]
-
-
-def _statements(pairs: list[tuple[str, str]]) -> list[Flowable]:
-    styles = _styles()
-    out: list[Flowable] = []
-    for ja, en in pairs:
-        out += [_para(ja, styles["body"]), _para(en, styles["body_en"]), Spacer(1, 3 * mm)]
-    return out
+def _certificate_heading(ja: str, en: str, note: str) -> list[Flowable]:
+    return heading(ja, en, note, title_size=19, title_leading=25, space_above=5 * mm, space_below=6 * mm)
 
 
 def _boxed(rows: list[list[Any]], widths: list[float]) -> Table:
@@ -158,6 +144,23 @@ def _boxed(rows: list[list[Any]], widths: list[float]) -> Table:
     return table
 
 
+COE_STATEMENTS = [
+    (
+        "上記の外国人は、出入国管理及び難民認定法第7条第1項第2号に掲げる上陸のための条件"
+        "（在留資格に係るもの）に適合していることを証明します。",
+        "This certifies that the foreign national above meets the condition for landing of "
+        "Article 7, Paragraph 1, Item 2 of the Immigration Control and Refugee Recognition Act "
+        "as regards the status of residence shown.",
+    ),
+    (
+        "この証明書は、交付の日から3か月以内に上陸の申請をしないときは効力を失います。"
+        "査証の発給や上陸の許可を保証するものではありません。",
+        "This certificate becomes void unless landing is applied for within three months of "
+        "its issue. It does not guarantee that a visa will be issued or landing permitted.",
+    ),
+]
+
+
 def coe_pdf(
     *,
     application: Application,
@@ -171,12 +174,42 @@ def coe_pdf(
     """A certificate of eligibility. ``verification`` = (code, URL) makes the electronic one
     (no photo, a verification box with the QR code); without it, the one printed on paper,
     with the face photo when there is one."""
-    _register_fonts()
-    styles = _styles()
-    facts = _applicant_facts(application)
+    register_fonts()
+    style = styles()
     electronic = verification is not None
+    story: list[Flowable] = _certificate_heading(
+        "在留資格認定証明書",
+        "CERTIFICATE OF ELIGIBILITY",
+        "電子交付（写真なし）  Issued electronically (without photo)"
+        if electronic
+        else "紙交付用  For printing on paper",
+    )
+    if not electronic:
+        story += [_photo_box(photo), Spacer(1, 3 * mm)]
+    story += item_grid(
+        _coe_items(application, decision, coe_number=coe_number, issued_on=issued_on, valid_until=valid_until)
+    )
+    story += [Spacer(1, 5 * mm), *statements(COE_STATEMENTS), Spacer(1, 2 * mm)]
+    story.append(para(_office_head(application.office), style["body"]))
+    story.append(Spacer(1, 6 * mm))
+    if verification is not None:
+        story.append(KeepTogether([_verification_box(*verification)]))
+    return _build(
+        story,
+        title="在留資格認定証明書 / Certificate of Eligibility",
+        subject=f"COE No. {coe_number}",
+        day=issued_on,
+        footer=f"在留資格認定証明書  Certificate of Eligibility  No. {coe_number}",
+    )
+
+
+def _coe_items(
+    application: Application, decision: Decision, *, coe_number: str, issued_on: dt.date, valid_until: dt.date
+) -> list[Item]:
+    """The boxes of a COE: the number, who, the status of residence, the dates."""
+    facts = applicant_facts(application)
     passport = str(application.answers.get("passport_number") or "")
-    items: list[tuple[int | None, Localized, Flowable | str, bool]] = [
+    items: list[Item] = [
         (None, Localized(ja="番号", en="Certificate No."), coe_number, True),
         (None, Localized(ja="氏名", en="Name"), facts["name"], True),
         (None, Localized(ja="国籍・地域", en="Nationality/Region"), facts["nationality"], False),
@@ -189,85 +222,57 @@ def coe_pdf(
     if organization:
         items.append((None, Localized(ja="所属機関等", en="Organization"), organization, True))
     items += [
-        (None, Localized(ja="交付年月日", en="Date of issue"), _japanese_date(issued_on), False),
-        (None, Localized(ja="有効期限", en="Valid until"), _japanese_date(valid_until), False),
+        (None, Localized(ja="交付年月日", en="Date of issue"), japanese_date(issued_on), False),
+        (None, Localized(ja="有効期限", en="Valid until"), japanese_date(valid_until), False),
     ]
-    statement = [
-        (
-            "上記の外国人は、出入国管理及び難民認定法第7条第1項第2号に掲げる上陸のための条件"
-            "（在留資格に係るもの）に適合していることを証明します。",
-            "This certifies that the foreign national above meets the condition for landing of "
-            "Article 7, Paragraph 1, Item 2 of the Immigration Control and Refugee Recognition Act "
-            "as regards the status of residence shown.",
-        ),
-        (
-            "この証明書は、交付の日から3か月以内に上陸の申請をしないときは効力を失います。"
-            "査証の発給や上陸の許可を保証するものではありません。",
-            "This certificate becomes void unless landing is applied for within three months of "
-            "its issue. It does not guarantee that a visa will be issued or landing permitted.",
+    return items
+
+
+def _photo_box(photo: bytes | None) -> Table:
+    """The face photo of a paper COE (or the empty frame for it), at the right."""
+    photo_cell: Flowable | str = (
+        Image(io.BytesIO(photo), width=30 * mm, height=40 * mm) if photo else "写真 Photo\n40 mm × 30 mm"
+    )
+    photo_box = Table(
+        [[photo_cell]],
+        colWidths=[32 * mm],
+        rowHeights=[42 * mm],
+        style=[("BOX", (0, 0), (-1, -1), 0.8, LINE)],
+    )
+    photo_box.hAlign = "RIGHT"
+    return photo_box
+
+
+def _verification_box(code: str, url: str) -> Table:
+    """The e-COE's verification box: the QR code of ``url``, the code, what anyone can check."""
+    style = styles()
+    text = [
+        para("真正性の確認  Verification", style["value"]),
+        para(f"確認コード Verification code:  {code}", style["value"]),
+        para(url, style["value_small"]),
+        para(
+            "このPDFが本物で改変されていないことは、上記のページでこのPDFを照合して確認できます"
+            "（航空会社・在外公館の方もご利用いただけます）。  Anyone — an airline, an embassy — can "
+            "check on that page that this PDF is genuine and unchanged by giving it the PDF.",
+            style["value_small"],
         ),
     ]
-    story: list[Flowable] = _heading(
-        "在留資格認定証明書",
-        "CERTIFICATE OF ELIGIBILITY",
-        "電子交付（写真なし）  Issued electronically (without photo)"
-        if electronic
-        else "紙交付用  For printing on paper",
-    )
-    grid = _item_grid(items)
-    if not electronic:
-        photo_cell: Flowable | str = (
-            Image(io.BytesIO(photo), width=30 * mm, height=40 * mm) if photo else "写真 Photo\n40 mm × 30 mm"
-        )
-        photo_box = Table(
-            [[photo_cell]],
-            colWidths=[32 * mm],
-            rowHeights=[42 * mm],
-            style=[("BOX", (0, 0), (-1, -1), 0.8, LINE)],
-        )
-        photo_box.hAlign = "RIGHT"
-        story += [photo_box, Spacer(1, 3 * mm)]
-    story += grid
-    story += [Spacer(1, 5 * mm), *_statements(statement), Spacer(1, 2 * mm)]
-    story.append(_para(_office_head(application.office), styles["body"]))
-    story.append(Spacer(1, 6 * mm))
-    if electronic:
-        code, url = verification
-        text = [
-            _para("真正性の確認  Verification", styles["value"]),
-            _para(f"確認コード Verification code:  {code}", styles["value"]),
-            _para(url, styles["value_small"]),
-            _para(
-                "このPDFが本物で改変されていないことは、上記のページでこのPDFを照合して確認できます"
-                "（航空会社・在外公館の方もご利用いただけます）。  Anyone — an airline, an embassy — can "
-                "check on that page that this PDF is genuine and unchanged by giving it the PDF.",
-                styles["value_small"],
-            ),
-        ]
-        story.append(KeepTogether([_boxed([[_qr(url, 30 * mm), text]], [34 * mm, CONTENT_WIDTH - 34 * mm])]))
-    subject = f"COE No. {coe_number}"
-    return _build(
-        story,
-        title="在留資格認定証明書 / Certificate of Eligibility",
-        subject=subject,
-        day=issued_on,
-        footer=f"在留資格認定証明書  Certificate of Eligibility  No. {coe_number}",
-    )
+    return _boxed([[_qr(url, 30 * mm), text]], [34 * mm, CONTENT_WIDTH - 34 * mm])
 
 
 def employment_certificate_pdf(
     *, application: Application, decision: Decision, certificate_number: str, issued_on: dt.date
 ) -> bytes:
     """The certificate of authorized employment (就労資格証明書)."""
-    _register_fonts()
-    styles = _styles()
-    facts = _applicant_facts(application)
+    register_fonts()
+    style = styles()
+    facts = applicant_facts(application)
     resident = application.applicant_resident
     status = resident.status if resident is not None else application.status
     activity = str(
         application.answers.get("activity_description") or application.answers.get("occupation") or ""
     )
-    items: list[tuple[int | None, Localized, Flowable | str, bool]] = [
+    items: list[Item] = [
         (None, Localized(ja="番号", en="Certificate No."), certificate_number, True),
         (None, Localized(ja="氏名", en="Name"), facts["name"], True),
         (None, Localized(ja="国籍・地域", en="Nationality/Region"), facts["nationality"], False),
@@ -278,12 +283,14 @@ def employment_certificate_pdf(
     ]
     if activity:
         items.append((None, Localized(ja="就労できる活動", en="Activities authorized"), activity, True))
-    items.append((None, Localized(ja="交付年月日", en="Date of issue"), _japanese_date(issued_on), True))
-    story: list[Flowable] = _heading("就 労 資 格 証 明 書", "CERTIFICATE OF AUTHORIZED EMPLOYMENT", "")
-    story += _item_grid(items)
+    items.append((None, Localized(ja="交付年月日", en="Date of issue"), japanese_date(issued_on), True))
+    story: list[Flowable] = _certificate_heading(
+        "就 労 資 格 証 明 書", "CERTIFICATE OF AUTHORIZED EMPLOYMENT", ""
+    )
+    story += item_grid(items)
     story += [
         Spacer(1, 5 * mm),
-        *_statements(
+        *statements(
             [
                 (
                     "上記の者が、出入国管理及び難民認定法第19条の2第1項の規定に基づき、上記の収入を伴う"
@@ -293,7 +300,7 @@ def employment_certificate_pdf(
                 )
             ]
         ),
-        _para(_office_head(application.office), styles["body"]),
+        para(_office_head(application.office), style["body"]),
     ]
     return _build(
         story,

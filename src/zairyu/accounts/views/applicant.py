@@ -7,13 +7,11 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,18 +21,11 @@ from zairyu.accounts.cards import card_verify, challenge_for, identity_from
 from zairyu.accounts.constants import CARD_KINDS, ChallengePurpose, TokenPurpose, UserKind, UserState
 from zairyu.accounts.models import User
 from zairyu.core import clock
+from zairyu.core.http import applicant_required, is_officer, request_ip, request_language
 from zairyu.core.net import throttle_exceeded, throttle_hit
 
 SIGN_IN_WINDOW = 15 * 60
 PENDING_KEY = "pending_sign_in"
-
-
-def _ip(request: HttpRequest) -> str:
-    return getattr(request, "client_ip", request.META.get("REMOTE_ADDR", ""))
-
-
-def _language(request: HttpRequest) -> str:
-    return "en" if (get_language() or "ja").startswith("en") else "ja"
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -126,7 +117,7 @@ def register_card_details(request: HttpRequest, kind: str) -> HttpResponse:
             request, _("Please read your card again: the previous reading is more than 20 minutes old.")
         )
         return redirect("accounts:register-card", kind=kind)
-    initial = {**read["guess"], "language": _language(request)}
+    initial = {**read["guess"], "language": request_language(request)}
     form = forms.CardRegistrationDetailsForm(request.POST or None, kind=kind, initial=initial)
     if request.method == "POST" and form.is_valid():
         identity = services.CardIdentity(
@@ -147,7 +138,7 @@ def register_card_details(request: HttpRequest, kind: str) -> HttpResponse:
                 prefecture=form.cleaned_data["prefecture"],
                 municipality=form.cleaned_data["municipality"],
                 address_rest=form.cleaned_data["address_rest"],
-                ip=_ip(request),
+                ip=request_ip(request),
             )
         except services.AccountError as exc:
             form.add_error(None, exc.message)
@@ -163,10 +154,10 @@ def register_card_details(request: HttpRequest, kind: str) -> HttpResponse:
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def register_agent(request: HttpRequest) -> HttpResponse:
-    form = forms.AgentRegistrationForm(request.POST or None, initial={"language": _language(request)})
+    form = forms.AgentRegistrationForm(request.POST or None, initial={"language": request_language(request)})
     if request.method == "POST" and form.is_valid():
         if not throttle_hit(
-            scope="register-agent", key=_ip(request), limit=20, window_seconds=SIGN_IN_WINDOW
+            scope="register-agent", key=request_ip(request), limit=20, window_seconds=SIGN_IN_WINDOW
         ):
             form.add_error(None, _("Too many attempts from your network. Wait 15 minutes and try again."))
         else:
@@ -177,7 +168,7 @@ def register_agent(request: HttpRequest) -> HttpResponse:
                     expires_on=form.cleaned_data["expires_on"],
                     email=form.cleaned_data["email"],
                     language=form.cleaned_data["language"],
-                    ip=_ip(request),
+                    ip=request_ip(request),
                 )
             except services.AccountError as exc:
                 form.add_error(None, exc.message)
@@ -189,10 +180,10 @@ def register_agent(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def register_window(request: HttpRequest) -> HttpResponse:
-    form = forms.WindowRegistrationForm(request.POST or None, initial={"language": _language(request)})
+    form = forms.WindowRegistrationForm(request.POST or None, initial={"language": request_language(request)})
     if request.method == "POST" and form.is_valid():
         if not throttle_hit(
-            scope="register-window", key=_ip(request), limit=20, window_seconds=SIGN_IN_WINDOW
+            scope="register-window", key=request_ip(request), limit=20, window_seconds=SIGN_IN_WINDOW
         ):
             form.add_error(None, _("Too many attempts from your network. Wait 15 minutes and try again."))
         else:
@@ -200,7 +191,7 @@ def register_window(request: HttpRequest) -> HttpResponse:
                 full_name=form.cleaned_data["full_name"],
                 email=form.cleaned_data["email"],
                 language=form.cleaned_data["language"],
-                ip=_ip(request),
+                ip=request_ip(request),
             )
             request.session["registered_auth_id"] = user.auth_id_display
             return redirect("accounts:register-done")
@@ -228,7 +219,7 @@ def password_set(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.password_set_with_token(
-                raw_token=token, password=form.cleaned_data["password"], ip=_ip(request)
+                raw_token=token, password=form.cleaned_data["password"], ip=request_ip(request)
             )
         except services.AccountError as exc:
             form.add_error(None, exc.message)
@@ -254,9 +245,9 @@ def password_set(request: HttpRequest, token: str) -> HttpResponse:
 def password_forgot(request: HttpRequest) -> HttpResponse:
     form = forms.ForgotPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if throttle_hit(scope="forgot", key=_ip(request), limit=10, window_seconds=SIGN_IN_WINDOW):
+        if throttle_hit(scope="forgot", key=request_ip(request), limit=10, window_seconds=SIGN_IN_WINDOW):
             services.password_reset_request(
-                auth_id=form.cleaned_data["auth_id"], email=form.cleaned_data["email"], ip=_ip(request)
+                auth_id=form.cleaned_data["auth_id"], email=form.cleaned_data["email"], ip=request_ip(request)
             )
         return render(request, "accounts/check_email.html", {"what": "password"})
     return render(request, "accounts/password_forgot.html", {"form": form})
@@ -266,8 +257,8 @@ def password_forgot(request: HttpRequest) -> HttpResponse:
 def id_forgot(request: HttpRequest) -> HttpResponse:
     form = forms.ForgotIdForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if throttle_hit(scope="forgot", key=_ip(request), limit=10, window_seconds=SIGN_IN_WINDOW):
-            services.auth_id_recover(email=form.cleaned_data["email"], ip=_ip(request))
+        if throttle_hit(scope="forgot", key=request_ip(request), limit=10, window_seconds=SIGN_IN_WINDOW):
+            services.auth_id_recover(email=form.cleaned_data["email"], ip=request_ip(request))
         return render(request, "accounts/check_email.html", {"what": "id"})
     return render(request, "accounts/id_forgot.html", {"form": form})
 
@@ -275,7 +266,7 @@ def id_forgot(request: HttpRequest) -> HttpResponse:
 # --- sign-in ------------------------------------------------------------------------------------
 
 
-def _begin_session(request: HttpRequest, user: User, *, method: str) -> None:
+def sign_in_session_begin(request: HttpRequest, user: User, *, method: str) -> None:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
     now = clock.now().timestamp()
     request.session["signed_in_at"] = now
@@ -298,18 +289,18 @@ def finish_first_factor(
             "staff": staff,
         }
         return redirect("staff:otp" if staff else "accounts:otp")
-    _begin_session(request, user, method=method)
+    sign_in_session_begin(request, user, method=method)
     return redirect(next_url)
 
 
 def _refused_by_network(request: HttpRequest) -> bool:
-    return throttle_exceeded(scope="sign-in", key=_ip(request), limit=settings.LOGIN_IP_FAILURE_LIMIT)
+    return throttle_exceeded(scope="sign-in", key=request_ip(request), limit=settings.LOGIN_IP_FAILURE_LIMIT)
 
 
-def _count_failure(request: HttpRequest) -> None:
+def sign_in_failure_count(request: HttpRequest) -> None:
     throttle_hit(
         scope="sign-in",
-        key=_ip(request),
+        key=request_ip(request),
         limit=settings.LOGIN_IP_FAILURE_LIMIT,
         window_seconds=SIGN_IN_WINDOW,
     )
@@ -332,11 +323,11 @@ def password_sign_in(request: HttpRequest, *, staff: bool, template: str, home: 
                     auth_id=form.cleaned_data["auth_id"],
                     password=form.cleaned_data["password"],
                     card_id=None,
-                    ip=_ip(request),
+                    ip=request_ip(request),
                     officer_side=staff,
                 )
             except services.AccountError as exc:
-                _count_failure(request)
+                sign_in_failure_count(request)
                 form.add_error(None, exc.message)
             else:
                 return finish_first_factor(
@@ -373,11 +364,11 @@ def sign_in_card(request: HttpRequest) -> HttpResponse:
                     auth_id=form.cleaned_data["auth_id"],
                     password=form.cleaned_data["password"],
                     card_id=verified.card_id,
-                    ip=_ip(request),
+                    ip=request_ip(request),
                     officer_side=False,
                 )
             except services.AccountError as exc:
-                _count_failure(request)
+                sign_in_failure_count(request)
                 form.add_error(None, exc.message)
             else:
                 return finish_first_factor(
@@ -405,7 +396,7 @@ def sign_in_card(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _pending_user(request: HttpRequest, *, staff: bool) -> tuple[User | None, dict]:
+def sign_in_pending_user(request: HttpRequest, *, staff: bool) -> tuple[User | None, dict]:
     pending = request.session.get(PENDING_KEY) or {}
     if not pending or pending.get("staff") != staff or clock.now().timestamp() - pending.get("at", 0) > 300:
         return None, {}
@@ -418,7 +409,7 @@ def otp(request: HttpRequest, *, staff: bool = False) -> HttpResponse:
     """The second step: a TOTP code or a passkey, or enrolment of an authenticator app when the
     category requires a second factor and none exists. The key shown for enrolment stays the same
     (reloads, wrong codes) until it is confirmed or the user asks for a new one."""
-    user, pending = _pending_user(request, staff=staff)
+    user, pending = sign_in_pending_user(request, staff=staff)
     sign_in_url = "staff:sign-in" if staff else "accounts:sign-in"
     if user is None:
         request.session.pop(PENDING_KEY, None)
@@ -427,7 +418,7 @@ def otp(request: HttpRequest, *, staff: bool = False) -> HttpResponse:
     has_passkeys = services.has_passkeys(user)
     enrolling = not user.has_totp and not has_passkeys
     if enrolling and request.method == "POST" and request.POST.get("new_key"):
-        services.totp_begin(user=user, renew=True, ip=_ip(request))
+        services.totp_begin(user=user, renew=True, ip=request_ip(request))
         messages.info(
             request, _("Here is a new key. Scan this QR code again: the previous key no longer works.")
         )
@@ -440,15 +431,15 @@ def otp(request: HttpRequest, *, staff: bool = False) -> HttpResponse:
     if request.method == "POST" and code_accepted and form.is_valid():
         code = form.cleaned_data["code"]
         ok = (
-            services.totp_confirm(user=user, code=code, ip=_ip(request))
+            services.totp_confirm(user=user, code=code, ip=request_ip(request))
             if enrolling
-            else services.totp_verify(user=user, code=code, ip=_ip(request))
+            else services.totp_verify(user=user, code=code, ip=request_ip(request))
         )
         if ok:
             request.session.pop(PENDING_KEY, None)
-            _begin_session(request, user, method=pending["method"])
+            sign_in_session_begin(request, user, method=pending["method"])
             return redirect(pending["next"])
-        _count_failure(request)
+        sign_in_failure_count(request)
         form.add_error("code", _("This code is not correct or was used already. Enter the current code."))
     context = {
         "form": form,
@@ -471,25 +462,13 @@ def otp(request: HttpRequest, *, staff: bool = False) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
-    staff = bool(request.user.is_authenticated and request.user.kind == UserKind.OFFICER)
+    staff = is_officer(request.user)
     logout(request)  # flushes the session server-side
     messages.info(request, _("You have signed out."))
     return redirect("staff:sign-in" if staff else "home")
 
 
 # --- signed-in pages ----------------------------------------------------------------------------
-
-
-def applicant_required(view):
-    @login_required
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if request.user.kind == UserKind.OFFICER:
-            return redirect("staff:home")
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 @applicant_required
@@ -535,7 +514,9 @@ def profile_email(request: HttpRequest) -> HttpResponse:
     form = forms.ChangeEmailForm(request.POST)
     if not form.is_valid():
         return _profile_page(request, 400, email_form=form)
-    services.email_change_request(user=request.user, new_email=form.cleaned_data["email"], ip=_ip(request))
+    services.email_change_request(
+        user=request.user, new_email=form.cleaned_data["email"], ip=request_ip(request)
+    )
     messages.success(
         request,
         _("We sent a confirmation link to the new address. The change takes effect when you open it."),
@@ -546,7 +527,7 @@ def profile_email(request: HttpRequest) -> HttpResponse:
 def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
-            services.email_change_confirm(raw_token=token, ip=_ip(request))
+            services.email_change_confirm(raw_token=token, ip=request_ip(request))
         except services.AccountError:
             return render(request, "accounts/link_invalid.html", status=410)
         messages.success(request, _("Your e-mail address is changed."))
@@ -564,7 +545,7 @@ def profile_address(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _profile_page(request, 400, address_form=form)
     try:
-        services.address_change(user=request.user, ip=_ip(request), **form.cleaned_data)
+        services.address_change(user=request.user, ip=request_ip(request), **form.cleaned_data)
     except services.AccountError as exc:
         form.add_error(None, exc.message)
         return _profile_page(request, 400, address_form=form)
@@ -584,7 +565,7 @@ def profile_password(request: HttpRequest) -> HttpResponse:
             user=request.user,
             old_password=form.cleaned_data["old_password"],
             new_password=form.cleaned_data["password"],
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.AccountError as exc:
         form.add_error("old_password", exc.message)
@@ -600,7 +581,7 @@ def profile_remove(request: HttpRequest) -> HttpResponse:
     form = forms.RemoveAccountForm(request.POST)
     if not form.is_valid():
         return _profile_page(request, 400, remove_form=form)
-    services.user_remove(user=request.user, actor=request.user, reason="own_request", ip=_ip(request))
+    services.user_remove(user=request.user, actor=request.user, reason="own_request", ip=request_ip(request))
     logout(request)
     messages.info(request, _("Your account was removed. Thank you for using the service."))
     return redirect("home")

@@ -18,13 +18,11 @@ from zairyu.accounts.models import WebAuthnCredential
 from zairyu.accounts.passkeys import address_for_passkeys, relying_party
 from zairyu.accounts.views.applicant import (
     PENDING_KEY,
-    _begin_session,
-    _count_failure,
-    _ip,
-    _pending_user,
-    applicant_required,
+    sign_in_failure_count,
+    sign_in_pending_user,
+    sign_in_session_begin,
 )
-from zairyu.accounts.views.staff import officer_required
+from zairyu.core.http import applicant_required, officer_required, request_ip
 
 
 def _session_key(request: HttpRequest) -> str:
@@ -94,7 +92,7 @@ def _add(request: HttpRequest, *, staff: bool) -> HttpResponse:
                 credential_json=form.cleaned_data["credential"],
                 rp=rp,
                 session_key=_session_key(request),
-                ip=_ip(request),
+                ip=request_ip(request),
             )
         except services.AccountError as exc:
             messages.error(request, exc.message)
@@ -114,7 +112,7 @@ def _remove(request: HttpRequest, pk: int, *, staff: bool) -> HttpResponse:
         return _back(staff)
     try:
         services.passkey_remove(
-            user=request.user, passkey_id=pk, password=form.cleaned_data["password"], ip=_ip(request)
+            user=request.user, passkey_id=pk, password=form.cleaned_data["password"], ip=request_ip(request)
         )
     except services.AccountError as exc:
         messages.error(request, exc.message)
@@ -176,7 +174,7 @@ def staff_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _sign_in_options(request: HttpRequest, *, staff: bool) -> HttpResponse:
-    user, _pending = _pending_user(request, staff=staff)
+    user, _pending = sign_in_pending_user(request, staff=staff)
     if user is None:
         return _refusal(_("Please sign in again."))
     rp = relying_party(request)
@@ -187,7 +185,7 @@ def _sign_in_options(request: HttpRequest, *, staff: bool) -> HttpResponse:
 
 
 def _sign_in(request: HttpRequest, *, staff: bool) -> HttpResponse:
-    user, pending = _pending_user(request, staff=staff)
+    user, pending = sign_in_pending_user(request, staff=staff)
     if user is None:
         request.session.pop(PENDING_KEY, None)
         messages.info(request, _("Please sign in again."))
@@ -202,12 +200,12 @@ def _sign_in(request: HttpRequest, *, staff: bool) -> HttpResponse:
             credential_json=form.cleaned_data["credential"],
             rp=rp,
             session_key=_session_key(request),
-            ip=_ip(request),
+            ip=request_ip(request),
         ):
             request.session.pop(PENDING_KEY, None)
-            _begin_session(request, user, method=pending["method"])
+            sign_in_session_begin(request, user, method=pending["method"])
             return redirect(pending["next"])
-        _count_failure(request)
+        sign_in_failure_count(request)
         messages.error(
             request,
             _("The passkey was not accepted. Try again, or use another passkey or your authenticator app."),

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zairyu.accounts import forms, services
+from zairyu.accounts import forms, services, signals
 from zairyu.accounts.constants import OfficerRole, UserKind
 from zairyu.accounts.models import User
-from zairyu.accounts.views.applicant import _ip, otp, password_sign_in
+from zairyu.accounts.views.applicant import otp, password_sign_in
 from zairyu.catalogue import get_catalogue
-
-
-def officer_required(view):
-    @login_required(login_url="staff:sign-in")
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if request.user.kind != UserKind.OFFICER:
-            return render(request, "accounts/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    return wrapped
+from zairyu.core.http import officer_required, request_ip
 
 
 @sensitive_post_parameters()
@@ -40,25 +29,22 @@ def staff_otp(request: HttpRequest) -> HttpResponse:
 
 @officer_required
 def home(request: HttpRequest) -> HttpResponse:
-    from zairyu.organizations.access import officer_queue_counts
-    from zairyu.review.access import queue_counts
-
+    """The officer's office and the work queues of their office: organizations and review add
+    theirs (``organization_queue``, ``application_queue``) through ``signals.officer_home``."""
     office = get_catalogue().offices.get(request.user.office)
     prefectures = [get_catalogue().prefectures[code] for code in office.prefectures] if office else []
-    return render(
-        request,
-        "accounts/staff_home.html",
-        {
-            "account": request.user,
-            "office": office,
-            "prefectures": prefectures,
-            "unlock_form": forms.UnlockForm(),
-            "second_factor_form": forms.SecondFactorResetForm(prefix="factor"),
-            "can_unlock": request.user.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMINISTRATOR),
-            "organization_queue": officer_queue_counts(request.user) if office else None,
-            "application_queue": queue_counts(request.user) if office else None,
-        },
-    )
+    context = {
+        "account": request.user,
+        "office": office,
+        "prefectures": prefectures,
+        "unlock_form": forms.UnlockForm(),
+        "second_factor_form": forms.SecondFactorResetForm(prefix="factor"),
+        "can_unlock": request.user.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMINISTRATOR),
+    }
+    if office:
+        for _receiver, queues in signals.officer_home.send(sender=User, officer=request.user):
+            context.update(queues)
+    return render(request, "accounts/staff_home.html", context)
 
 
 @officer_required
@@ -76,7 +62,7 @@ def unlock(request: HttpRequest) -> HttpResponse:
         if target is None:
             messages.error(request, _("No applicant-side account has this ID."))
         else:
-            services.user_unlock(user=target, actor=request.user, ip=_ip(request))
+            services.user_unlock(user=target, actor=request.user, ip=request_ip(request))
             messages.success(request, _("The account is unlocked."))
     return redirect("staff:home")
 
@@ -99,7 +85,7 @@ def second_factor_reset(request: HttpRequest) -> HttpResponse:
     if target is None:
         messages.error(request, _("No applicant-side account has this ID."))
     else:
-        services.second_factor_reset(user=target, actor=request.user, ip=_ip(request))
+        services.second_factor_reset(user=target, actor=request.user, ip=request_ip(request))
         messages.success(
             request,
             _(

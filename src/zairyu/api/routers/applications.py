@@ -30,7 +30,7 @@ from zairyu.applications import access, services, signing
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
 from zairyu.applications.models import Application, ApplicationDocument
 from zairyu.core import clock
-from zairyu.core.net import client_ip
+from zairyu.core.http import is_officer, request_ip
 
 router = Router()
 
@@ -211,10 +211,6 @@ class ListFilters(Schema):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return client_ip(request) or None
-
-
 def _summary(application: Application, request: HttpRequest) -> dict[str, Any]:
     client = getattr(request, "api_client", None)
     return {
@@ -338,7 +334,7 @@ def _start(payload: ApplicationStart) -> services.Start:
 
 
 def _may_file(request: HttpRequest) -> None:
-    if request.user.kind == "officer" or request.user.is_staff:
+    if is_officer(request.user) or request.user.is_staff:
         raise ApiError(403, "forbidden", _("Officers cannot file applications."))
 
 
@@ -346,7 +342,7 @@ def _save_answers(request: HttpRequest, application: Application, answers: dict[
     """Save answers step by step in one transaction (the service the web's steps use). Returns errors."""
     try:
         saved = services.application_save_answers(
-            application=application, user=request.user, answers=answers, ip=_ip(request)
+            application=application, user=request.user, answers=answers, ip=request_ip(request) or None
         )
     except services.ApplicationRefused as refusal:
         raise ApiError(
@@ -460,7 +456,10 @@ def applications_create(request: HttpRequest, payload: ApplicationCreate):
     _may_file(request)
     with transaction.atomic():
         application = services.application_create(
-            user=request.user, start=_start(payload), ip=_ip(request), filed_via=request.api_client
+            user=request.user,
+            start=_start(payload),
+            ip=request_ip(request) or None,
+            filed_via=request.api_client,
         )
         if payload.answers:
             _save_answers(request, application, payload.answers)
@@ -505,7 +504,9 @@ def applications_update(request: HttpRequest, application_id: UUID, payload: Ans
 )
 def applications_delete(request: HttpRequest, application_id: UUID):
     application = _mine(request, application_id)
-    services.application_delete_draft(application=application, user=request.user, ip=_ip(request))
+    services.application_delete_draft(
+        application=application, user=request.user, ip=request_ip(request) or None
+    )
     return Status(204, None)
 
 
@@ -572,7 +573,7 @@ def applications_attach(
         role=role,
         document_type=document_type,
         taken_within_6_months=taken_within_6_months,
-        ip=_ip(request),
+        ip=request_ip(request) or None,
     )
     return Status(201, _document_out(attached))
 
@@ -589,7 +590,7 @@ def applications_detach(request: HttpRequest, application_id: UUID, document_id:
     if not ApplicationDocument.objects.filter(application=application, pk=document_id).exists():
         raise ApiError(404, "not_found")
     services.application_detach(
-        application=application, user=request.user, attachment_id=document_id, ip=_ip(request)
+        application=application, user=request.user, attachment_id=document_id, ip=request_ip(request) or None
     )
     return Status(204, None)
 
@@ -629,13 +630,19 @@ def applications_set_receipt_method(request: HttpRequest, application_id: UUID, 
     try:
         if application.state in EDITABLE_STATES:
             services.application_set_receipt_method(
-                application=application, user=request.user, method=payload.method, ip=_ip(request)
+                application=application,
+                user=request.user,
+                method=payload.method,
+                ip=request_ip(request) or None,
             )
         else:
             if "applications:submit" not in request.api_scopes:
                 raise ApiError(403, "insufficient_scope", "applications:submit")
             services.application_change_receipt_method(
-                application=application, user=request.user, method=payload.method, ip=_ip(request)
+                application=application,
+                user=request.user,
+                method=payload.method,
+                ip=request_ip(request) or None,
             )
     except services.ApplicationRefused as exc:
         items = problem_items_from(exc.problems)
@@ -707,7 +714,7 @@ def applications_submit(request: HttpRequest, application_id: UUID, payload: Sub
                     application_id=pk,
                     user=request.user,
                     submission_key=request.headers.get("Idempotency-Key", "")[:64],
-                    ip=_ip(request),
+                    ip=request_ip(request) or None,
                     through_client=True,
                     signed=signing.CardSignature(
                         signature=payload.signature, certificate=payload.certificate
@@ -749,7 +756,7 @@ def applications_request(request: HttpRequest, application_id: UUID, payload: Re
         user=request.user,
         kind=payload.kind,
         message=payload.message,
-        ip=_ip(request),
+        ip=request_ip(request) or None,
     )
     return Status(
         201,
@@ -782,7 +789,7 @@ def applications_add_documents(
             upload=file,
             document_type=document_type[:64],
             declared=declared,
-            ip=_ip(request),
+            ip=request_ip(request) or None,
         )
     except services.ApplicationRefused as exc:
         items = problem_items_from(exc.problems)

@@ -17,7 +17,6 @@ from uuid import UUID
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -30,7 +29,7 @@ from zairyu.bulk.columns import bulk_form, template_name
 from zairyu.bulk.constants import ImportState, RowState
 from zairyu.bulk.models import BulkImport, BulkRow
 from zairyu.bulk.parsing import FileRefused
-from zairyu.core.net import client_ip
+from zairyu.core.http import request_ip, request_language
 
 router = Router()
 
@@ -40,10 +39,6 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _PROBLEM = {"schema": {"$ref": "#/components/schemas/Problem"}}
-
-
-def _language() -> str:
-    return "en" if (get_language() or "ja").startswith("en") else "ja"
 
 
 def _download(data: bytes, name: str, content_type: str) -> HttpResponse:
@@ -227,16 +222,6 @@ def _import_out(bulk_import: BulkImport) -> BulkImportOut:
     )
 
 
-def _resume_if_stale(bulk_import: BulkImport) -> BulkImport:
-    """As the import's page does: a run that stopped is picked up again when someone looks."""
-    if services.bulk_import_is_stale(bulk_import):
-        from zairyu.bulk.tasks import bulk_import_process
-
-        bulk_import_process.delay(bulk_import.pk)
-        bulk_import.refresh_from_db()
-    return bulk_import
-
-
 # --- templates ----------------------------------------------------------------------------------
 
 
@@ -294,7 +279,7 @@ def bulk_template(
                 }
             ],
         ) from None
-    sheet = workbook.template_sheet(form, language=_language())
+    sheet = workbook.template_sheet(form, language=request_language(request))
     if data["format"] == "csv":
         return _download(workbook.csv_bytes(sheet), template_name(form, "csv"), CSV_TYPE)
     return _download(workbook.workbook_bytes(sheet), template_name(form, "xlsx"), XLSX_TYPE)
@@ -346,7 +331,7 @@ def bulk_import_create(
             status=data["status"],
             add_ons=data["add_ons"],
             upload=data["file"],
-            ip=client_ip(request) or None,
+            ip=request_ip(request) or None,
             filed_via=getattr(request, "api_client", None),
         )
     except FileRefused as refused:
@@ -383,10 +368,11 @@ def bulk_imports(request: HttpRequest, query: Query[BulkImportsQuery]):
     operation_id="bulk_import",
     summary="A bulk import and its progress",
     description="The import's state and counts (as the page's progress): rows checked so far, registered "
-    "as drafts, in error, not registered, unchanged. An import whose run stopped is resumed.",
+    "as drafts, in error, not registered, unchanged. An import whose run stopped is resumed by the "
+    "periodic job within a minute; reading it changes nothing.",
 )
 def bulk_import(request: HttpRequest, import_id: UUID):
-    return _import_out(_resume_if_stale(access.bulk_import_of(request.user, import_id)))
+    return _import_out(access.bulk_import_of(request.user, import_id))
 
 
 @router.get(
@@ -409,7 +395,7 @@ def bulk_import_rows(request: HttpRequest, import_id: UUID, query: Query[BulkRow
 
 
 def _row_out(row: BulkRow) -> BulkRowOut:
-    language = _language()
+    language = request_language()
     states = dict(RowState.choices)
     return BulkRowOut(
         row=row.row_number,
@@ -438,7 +424,9 @@ def _annotated(request: HttpRequest, import_id: UUID, rows: str, kind: str) -> H
     bulk_import = access.bulk_import_of(request.user, import_id)
     if not bulk_import.finished:
         raise ApiError(409, "conflict", _("The file is still being checked; try again when it is finished."))
-    sheet, texts = workbook.annotated_sheet(bulk_import, language=_language(), errors_only=rows == "errors")
+    sheet, texts = workbook.annotated_sheet(
+        bulk_import, language=request_language(request), errors_only=rows == "errors"
+    )
     stem = bulk_import.original_name.rsplit(".", 1)[0] or "bulk"
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:80] or "bulk"
     if kind == "csv":

@@ -71,7 +71,7 @@ class CatalogueText(Schema):
     en: str = Field(..., description="In English.")
 
 
-def _text(value: Localized) -> CatalogueText:
+def catalogue_text(value: Localized) -> CatalogueText:
     return CatalogueText(ja=value.ja, en=value.en)
 
 
@@ -324,7 +324,7 @@ class CatalogueCheckOut(Schema):
 @cache
 def _catalogue_digest() -> str:
     """A digest of every data file the catalogue's answers come from."""
-    from zairyu.registry.reference import DATA_DIR as REGISTRY_DATA_DIR
+    from zairyu.catalogue.reference import DATA_DIR as REGISTRY_DATA_DIR
 
     digest = hashlib.sha256()
     for path in sorted(DATA_DIR.rglob("*.yaml")) + [REGISTRY_DATA_DIR / "nationalities.yaml"]:
@@ -470,8 +470,8 @@ def catalogue_procedures(request: HttpRequest, response: HttpResponse):
         CatalogueProcedure(
             code=p.code,
             key=p.key,
-            name=_text(p.name),
-            short=_text(p.short),
+            name=catalogue_text(p.name),
+            short=catalogue_text(p.short),
             receipt_code=p.receipt_code,
             add_on=p.add_on,
             add_on_to=list(p.add_on_to),
@@ -485,7 +485,7 @@ def _entry(entry: StatusEntry, on: dt.date, status: Status) -> CatalogueStatusEn
     return CatalogueStatusEntry(
         key=entry.key,
         sub_code=entry.sub_code,
-        name=_text(entry.name),
+        name=catalogue_text(entry.name),
         online=entry.online,
         group=entry.group.code if entry.group else None,
         family=entry.family,
@@ -515,7 +515,7 @@ def catalogue_statuses(request: HttpRequest, response: HttpResponse, query: Quer
             CatalogueStatus(
                 code=status.code,
                 table=status.table,
-                name=_text(status.name),
+                name=catalogue_text(status.name),
                 online=status.online,
                 effective_from=status.effective_from,
                 effective_until=status.effective_until,
@@ -543,7 +543,7 @@ def catalogue_groups(request: HttpRequest, response: HttpResponse):
     return [
         CatalogueGroup(
             code=group.code,
-            name=_text(group.name),
+            name=catalogue_text(group.name),
             organization_part=group.organization_part,
             statuses=[e.key for e in catalogue.entries.values() if e.group and e.group.code == group.code],
         )
@@ -567,10 +567,10 @@ def catalogue_offices(request: HttpRequest, response: HttpResponse):
     return [
         CatalogueOffice(
             code=office.code,
-            name=_text(office.name),
+            name=catalogue_text(office.name),
             receipt_prefix=office.prefix,
             prefectures=[
-                CataloguePrefecture(code=p.code, name=_text(p.name))
+                CataloguePrefecture(code=p.code, name=catalogue_text(p.name))
                 for p in catalogue.prefectures.values()
                 if p.office_code == office.code
             ],
@@ -595,7 +595,7 @@ def catalogue_matrix(request: HttpRequest, response: HttpResponse):
     return CatalogueMatrix(
         user_categories=[
             CatalogueUserCategory(
-                code=c.code, name=_text(c.name), identity=c.identity, files_online=c.files_online
+                code=c.code, name=catalogue_text(c.name), identity=c.identity, files_online=c.files_online
             )
             for c in catalogue.user_categories.values()
         ],
@@ -612,7 +612,9 @@ def catalogue_matrix(request: HttpRequest, response: HttpResponse):
             for cell in (catalogue.matrix[(category, procedure)],)
         ],
         conditions=[
-            CatalogueCondition(code=c.code, kind=c.kind, text=_text(c.text), statuses=list(c.statuses))
+            CatalogueCondition(
+                code=c.code, kind=c.kind, text=catalogue_text(c.text), statuses=list(c.statuses)
+            )
             for c in catalogue.conditions.values()
         ],
     )
@@ -811,7 +813,7 @@ def catalogue_check(request: HttpRequest, body: CatalogueCheckIn):
         CatalogueCheckCondition(
             code=item.condition.code,
             procedure=item.procedure,
-            text=_text(item.condition.text),
+            text=catalogue_text(item.condition.text),
             state=item.state,
         )
         for item in checked.conditions

@@ -26,8 +26,9 @@ from zairyu.api import webhooks
 from zairyu.api.models import ApiClient, WebhookDelivery
 from zairyu.api.problems import ApiError
 from zairyu.api.schemas_common import Page, page_query, page_size_query, paginate
-from zairyu.core.audit import _via
-from zairyu.core.net import client_ip, throttle_exceeded, throttle_hit
+from zairyu.core.audit import audit_via_request
+from zairyu.core.http import request_ip
+from zairyu.core.net import throttle_exceeded, throttle_hit
 
 _FAILED_SCOPE = "api-client-basic-failed"
 
@@ -70,7 +71,7 @@ class ClientBasic(HttpBasicAuth):
         return self.authenticate(request, unquote_plus(client_id), unquote_plus(secret))
 
     def authenticate(self, request: HttpRequest, username: str, password: str) -> ApiClient:
-        address = client_ip(request) or "-"
+        address = request_ip(request) or "-"
         limit = settings.API_RATE_ANONYMOUS_PER_MINUTE
         if throttle_exceeded(scope=_FAILED_SCOPE, key=address, limit=limit):
             raise ApiError(429, "rate_limited", headers={"Retry-After": "60"})
@@ -103,7 +104,7 @@ class ClientBasic(HttpBasicAuth):
         ):
             raise ApiError(429, "rate_limited", headers={"Retry-After": "60"})
         request.api_client = client
-        _via.set({"client": client.client_id, "client_name": client.name})
+        audit_via_request(client=client.client_id, client_name=client.name)
         return client
 
 
@@ -211,7 +212,7 @@ def client_webhook_put(request: HttpRequest, body: WebhookIn):
     returns a new signing secret, shown only in this answer."""
     try:
         url, secret = webhooks.webhook_register(
-            client=request.api_client, url=body.url, ip=client_ip(request) or None
+            client=request.api_client, url=body.url, ip=request_ip(request) or None
         )
     except webhooks.WebhookUrlRefused as refused:
         raise ApiError(
@@ -227,7 +228,7 @@ def client_webhook_put(request: HttpRequest, body: WebhookIn):
 )
 def client_webhook_delete(request: HttpRequest):
     """Stop status callbacks; deliveries still waiting are given up."""
-    webhooks.webhook_remove(client=request.api_client, ip=client_ip(request) or None)
+    webhooks.webhook_remove(client=request.api_client, ip=request_ip(request) or None)
     return Status(204, None)
 
 

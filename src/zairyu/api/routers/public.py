@@ -21,16 +21,16 @@ from ninja.files import UploadedFile
 
 from zairyu.api.auth import anonymous_throttle
 from zairyu.api.problems import PROBLEM_MEDIA_TYPE, ApiError
-from zairyu.api.routers.catalogue import CatalogueText, _text
+from zairyu.api.routers.catalogue import CatalogueText, catalogue_text
 from zairyu.catalogue import get_catalogue
 from zairyu.core import clock
 from zairyu.review import scorecard as scorecards
 from zairyu.review.models import EcoeRecord
 from zairyu.review.services import display_code, normalize_code
 from zairyu.review.views.public import (
-    _read_bounded,
-    _record_signature_ok,
-    _throttled,  # the page's own counter: page and API share one budget per address
+    verify_signature_ok,
+    verify_throttled,  # the page's own counter: page and API share one budget per address
+    verify_upload_read,
 )
 
 router = Router()
@@ -120,7 +120,7 @@ class PublicScorecard(Schema):
 
 def _record(request: HttpRequest, code: str) -> tuple[str, EcoeRecord]:
     anonymous_throttle(request)
-    if _throttled(request):
+    if verify_throttled(request):
         raise ApiError(429, "rate_limited", headers={"Retry-After": "3600"})
     normalized = normalize_code(code)
     if not normalized:
@@ -155,7 +155,9 @@ def _record_out(code: str, record: EcoeRecord, signature_ok: bool) -> PublicEcoe
         signature_valid=signature_ok,
         coe_number=record.coe_number,
         status=record.status,
-        status_name=_text(entry.name) if entry else CatalogueText(ja=record.status, en=record.status),
+        status_name=catalogue_text(entry.name)
+        if entry
+        else CatalogueText(ja=record.status, en=record.status),
         issued_on=record.issued_on,
         valid_until=record.valid_until,
         revoked_on=record.revoked_at.astimezone(clock.JST).date() if record.revoked_at else None,
@@ -191,7 +193,7 @@ RATE_LIMITED = {
 )
 def public_ecoe_record(request: HttpRequest, code: str = CODE):
     normalized, record = _record(request, code)
-    return _record_out(normalized, record, _record_signature_ok(record))
+    return _record_out(normalized, record, verify_signature_ok(record))
 
 
 @router.post(
@@ -205,8 +207,8 @@ def public_ecoe_record(request: HttpRequest, code: str = CODE):
 )
 def public_ecoe_verify(request: HttpRequest, file: File[UploadedFile], code: str = CODE):
     normalized, record = _record(request, code)
-    signature_ok = _record_signature_ok(record)
-    data = _read_bounded(file, settings.DOCUMENT_MAX_BYTES)
+    signature_ok = verify_signature_ok(record)
+    data = verify_upload_read(file, settings.DOCUMENT_MAX_BYTES)
     digest = hashlib.sha256(data).hexdigest() if data is not None else ""
     verdict: Literal["genuine", "changed", "record_invalid"]
     if not signature_ok:
@@ -256,7 +258,7 @@ def public_scorecard(request: HttpRequest):
         procedures=[
             PublicScorecardProcedure(
                 procedure=row.code,
-                name=_text(catalogue.procedures[row.code].name),
+                name=catalogue_text(catalogue.procedures[row.code].name),
                 target=row.target,
                 quarters=[
                     PublicScorecardCell(
@@ -274,7 +276,7 @@ def public_scorecard(request: HttpRequest):
         offices=[
             PublicScorecardOffice(
                 office=times.code,
-                name=_text(catalogue.offices[times.code].name),
+                name=catalogue_text(catalogue.offices[times.code].name),
                 decisions=times.decisions,
                 days_to_decision=times.days_to_decision,
                 issues=times.issues,

@@ -14,8 +14,8 @@ from zairyu.accounts.tests.conftest import active_user
 from zairyu.api import services
 from zairyu.api.models import ApiClient
 from zairyu.api.tests.conftest import make_client
+from zairyu.catalogue.validators import corporate_number_with_check_digit
 from zairyu.core.models import AuditEvent
-from zairyu.registry.validators import corporate_number_with_check_digit
 
 pytestmark = pytest.mark.django_db
 

@@ -28,9 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zairyu.applications.rules.results import Problem, format_message
 from zairyu.catalogue import get_catalogue
-from zairyu.registry.constants import Sex
-from zairyu.registry.models import Resident
-from zairyu.registry.validators import (
+from zairyu.catalogue.validators import (
     CARD_NUMBER_RE,
     normalize_card_number,
     normalize_nationality,
@@ -42,6 +40,8 @@ from zairyu.registry.validators import (
     validate_prefecture,
     validate_roman_name,
 )
+from zairyu.registry.constants import Sex
+from zairyu.registry.models import Resident
 
 DateInput = dt.date | str | None
 
@@ -178,7 +178,7 @@ def normalize_date(value: DateInput) -> DateInput:
 def normalize_identity_nationality(value: object) -> str:
     """The three-letter code, also from the country's name in Japanese or English (ベトナム,
     viet nam → VNM)."""
-    from zairyu.registry.reference import nationalities
+    from zairyu.catalogue.reference import nationalities
 
     code = normalize_nationality(value)
     known = nationalities()

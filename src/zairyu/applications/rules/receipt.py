@@ -35,8 +35,8 @@ from zairyu.applications.rules.dates import add_months, birthday
 from zairyu.applications.rules.procedures import CARD_PROCEDURES, COE, EMPLOYMENT_CERTIFICATE, procedure_code
 from zairyu.applications.rules.results import Problem, Severity, format_message
 from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.validators import normalize_period_of_stay, normalize_status, period_of_stay_parts
 from zairyu.registry.constants import CARD_AGE_LIMIT
-from zairyu.registry.validators import normalize_period_of_stay, normalize_status, period_of_stay_parts
 
 
 class Document(models.TextChoices):
@@ -152,6 +152,34 @@ def receipt_options(
     ``None``: the user chooses, because for a COE the choice cannot be undone.
     """
     code = procedure_code(procedure)
+    fixed = _non_card_options(code)
+    if fixed is not None:
+        return fixed
+
+    reasons = _passport_stamp_reasons(status, period_of_stay)
+    if reasons:
+        document = Document.PASSPORT_STAMP
+    else:
+        document = Document.RESIDENCE_CARD
+        reasons = _card_window_reasons(
+            kanji_name_requested=kanji_name_requested,
+            card_has_kanji_name=card_has_kanji_name,
+            applicant_birth_date=applicant_birth_date,
+            today=today,
+            expected_decision_date=expected_decision_date,
+        )
+    choices = (Method.WINDOW,) if reasons else (Method.POST, Method.WINDOW)
+    return ReceiptOptions(
+        document=document,
+        choices=choices,
+        default=choices[0] if len(choices) == 1 else None,
+        reasons=reasons,
+    )
+
+
+def _non_card_options(code: str) -> ReceiptOptions | None:
+    """The fixed options of a COE or an employment certificate; ``None`` for a card procedure.
+    Raises ``ValueError`` for an add-on, which has no receipt of its own."""
     if code == COE:
         return ReceiptOptions(document=Document.COE, choices=(Method.EMAIL, Method.POST), default=None)
     if code == EMPLOYMENT_CERTIFICATE:
@@ -162,11 +190,14 @@ def receipt_options(
         raise ValueError(
             f"{code} is filed together with a change, extension or acquisition and has no receipt of its own"
         )
+    return None
 
+
+def _passport_stamp_reasons(status: str, period_of_stay: str | None) -> list[Problem]:
+    """Why the permission is a passport stamp rather than a card (status Official, a short
+    period of stay); empty when a card is issued."""
     reasons: list[Problem] = []
-    document = Document.RESIDENCE_CARD
     if _status_code(status) == OFFICIAL_STATUS:
-        document = Document.PASSPORT_STAMP
         reasons.append(
             _reason(
                 "post_unavailable_official",
@@ -177,7 +208,6 @@ def receipt_options(
             )
         )
     if is_passport_stamp_period(period_of_stay):
-        document = Document.PASSPORT_STAMP
         reasons.append(
             _reason(
                 "post_unavailable_passport_stamp",
@@ -192,45 +222,52 @@ def receipt_options(
                 period_of_stay=normalize_period_of_stay(period_of_stay),
             )
         )
-    if document == Document.RESIDENCE_CARD:
-        if kanji_name_requested and not card_has_kanji_name:
-            reasons.append(
-                _reason(
-                    "post_unavailable_kanji_name",
+    return reasons
+
+
+def _card_window_reasons(
+    *,
+    kanji_name_requested: bool,
+    card_has_kanji_name: bool,
+    applicant_birth_date: dt.date | None,
+    today: dt.date,
+    expected_decision_date: dt.date | None,
+) -> list[Problem]:
+    """Why a residence card must be collected at the window (a kanji name to add, the card's
+    validity to renew); empty when it may be posted."""
+    reasons: list[Problem] = []
+    if kanji_name_requested and not card_has_kanji_name:
+        reasons.append(
+            _reason(
+                "post_unavailable_kanji_name",
+                _(
+                    "Adding a kanji name to the residence card is requested with a form handed in "
+                    "when the card is collected. Choose receipt at the bureau window, or do not ask "
+                    "for the kanji name now."
+                ),
+            )
+        )
+    if applicant_birth_date is not None and card_validity_renewal_needed(
+        applicant_birth_date=applicant_birth_date,
+        today=today,
+        expected_decision_date=expected_decision_date,
+    ):
+        sixteenth = birthday(applicant_birth_date, CARD_AGE_LIMIT)
+        reasons.append(
+            _reason(
+                "post_unavailable_card_validity",
+                format_message(
                     _(
-                        "Adding a kanji name to the residence card is requested with a form handed in "
-                        "when the card is collected. Choose receipt at the bureau window, or do not ask "
-                        "for the kanji name now."
+                        "The applicant turns 16 on %(date)s, within six months of the new card, so "
+                        "the card's validity must be renewed with it at the window. Choose receipt "
+                        "at the bureau window."
                     ),
-                )
+                    date=sixteenth.isoformat(),
+                ),
+                sixteenth_birthday=sixteenth,
             )
-        if applicant_birth_date is not None and card_validity_renewal_needed(
-            applicant_birth_date=applicant_birth_date,
-            today=today,
-            expected_decision_date=expected_decision_date,
-        ):
-            sixteenth = birthday(applicant_birth_date, CARD_AGE_LIMIT)
-            reasons.append(
-                _reason(
-                    "post_unavailable_card_validity",
-                    format_message(
-                        _(
-                            "The applicant turns 16 on %(date)s, within six months of the new card, so "
-                            "the card's validity must be renewed with it at the window. Choose receipt "
-                            "at the bureau window."
-                        ),
-                        date=sixteenth.isoformat(),
-                    ),
-                    sixteenth_birthday=sixteenth,
-                )
-            )
-    choices = (Method.WINDOW,) if reasons else (Method.POST, Method.WINDOW)
-    return ReceiptOptions(
-        document=document,
-        choices=choices,
-        default=choices[0] if len(choices) == 1 else None,
-        reasons=reasons,
-    )
+        )
+    return reasons
 
 
 def _reason(code: str, message: Promise | str, **data: Any) -> Problem:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -37,8 +38,8 @@ from zairyu.applications.rules.results import Problem, Severity, format_message
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.calendar import is_business_day, next_business_day
 from zairyu.catalogue.loader import Office
+from zairyu.catalogue.validators import normalize_period_of_stay, period_of_stay_parts
 from zairyu.registry.models import Resident
-from zairyu.registry.validators import normalize_period_of_stay, period_of_stay_parts
 
 ACQUISITION_DEADLINE_DAYS = 30
 """An acquisition of status must be filed within this many days of the birth or the event
@@ -95,19 +96,7 @@ def timing_problems(
     code = procedure_code(procedure)
     for add_on in add_ons:
         procedure_code(add_on)  # unknown codes are a programming error; combinations are the catalogue's
-    problems: list[Problem] = []
-
-    if not client_ip_allowed:
-        problems.append(
-            Problem(
-                "foreign_network",
-                _(
-                    "Online applications cannot be sent from outside Japan, and this connection comes "
-                    "from a network abroad. Connect from a network in Japan (switch off any VPN or proxy "
-                    "abroad) and try again."
-                ),
-            )
-        )
+    problems = _network_problems(client_ip_allowed)
 
     if code == COE:
         return problems  # the applicant is abroad by nature; no stay-period rules
@@ -118,6 +107,33 @@ def timing_problems(
     if resident is None or code not in _IN_JAPAN_PROCEDURES:
         return problems
 
+    problems.extend(_presence_problems(resident, today))
+
+    if code in _STAY_PROCEDURES:
+        found = _stay_problems(code, resident, today)
+        problems.extend(found if disclose_dates else [_without_dates(p) for p in found])
+    return problems
+
+
+def _network_problems(client_ip_allowed: bool) -> list[Problem]:
+    """The network rule: nothing is filed online from a network abroad."""
+    if client_ip_allowed:
+        return []
+    return [
+        Problem(
+            "foreign_network",
+            _(
+                "Online applications cannot be sent from outside Japan, and this connection comes "
+                "from a network abroad. Connect from a network in Japan (switch off any VPN or proxy "
+                "abroad) and try again."
+            ),
+        )
+    ]
+
+
+def _presence_problems(resident: Resident, today: dt.date) -> list[Problem]:
+    """The presence rules: not while abroad on a re-entry permit, not on a move-in day."""
+    problems: list[Problem] = []
     if resident.abroad_on_reentry:
         problems.append(
             Problem(
@@ -145,10 +161,6 @@ def timing_problems(
                 data={"available_from": available_from},
             )
         )
-
-    if code in _STAY_PROCEDURES:
-        found = _stay_problems(code, resident, today)
-        problems.extend(found if disclose_dates else [_without_dates(p) for p in found])
     return problems
 
 
@@ -231,86 +243,112 @@ def _office(resident: Resident) -> Office | None:
 
 
 def _stay_problems(code: str, resident: Resident, today: dt.date) -> list[Problem]:
+    """The stay-period rules: not on the last day of the period of stay nor after it; an
+    extension not long before it (a warning)."""
     expiry = resident.stay_expires_on
     if expiry is None:
-        if code == EXTENSION:
-            return [
-                Problem(
-                    "no_period_to_extend",
-                    _(
-                        "The applicant's status has no period of stay (for example a permanent "
-                        "resident), so there is nothing to extend. To renew the residence card's "
-                        "validity, go to a regional immigration bureau window."
-                    ),
-                )
-            ]
-        return []
+        return _no_period_problems(code)
 
     office = _office(resident)
-    data = {"stay_expires_on": expiry, "office": office.code if office else None}
+    data: dict[str, Any] = {"stay_expires_on": expiry, "office": office.code if office else None}
     if today == expiry:
-        window_day = next_business_day(today)
-        data["window_open_on"] = window_day
-        if is_business_day(today):
-            template = _(
-                "Today (%(expiry)s) is the last day of the applicant's period of stay, and an online "
-                "application cannot be filed on that day. File at the window of %(office)s today."
-            )
-        else:
-            template = _(
-                "Today (%(expiry)s) is the last day of the applicant's period of stay, and an online "
-                "application cannot be filed on that day. The windows are closed today: file at the "
-                "window of %(office)s on %(window_day)s, the next day it is open."
-            )
-        return [
-            Problem(
-                "stay_last_day",
-                format_message(
-                    template,
-                    expiry=expiry.isoformat(),
-                    office=office.name if office else _("a regional immigration bureau"),
-                    window_day=window_day.isoformat(),
-                ),
-                data=data,
-            )
-        ]
+        return [_last_day_problem(expiry, office, today, data)]
     if today > expiry:
-        return [
-            Problem(
-                "stay_expired",
-                format_message(
-                    _(
-                        "The applicant's period of stay ended on %(expiry)s, and applications cannot be "
-                        "filed online after it. Contact %(office)s at once: whether the applicant is "
-                        "waiting for the result of an earlier application or has overstayed, the "
-                        "bureau's window handles it."
-                    ),
-                    expiry=expiry.isoformat(),
-                    office=office.name if office else _("a regional immigration bureau"),
-                ),
-                data=data,
-            )
-        ]
+        return [_expired_problem(expiry, office, data)]
     if code == EXTENSION and _three_month_rule_applies(resident.period_of_stay):
-        earliest = earliest_extension_date(expiry)
-        if today < earliest:
-            return [
-                Problem(
-                    "extension_too_early",
-                    format_message(
-                        _(
-                            "An extension is normally filed from about three months before the period "
-                            "of stay ends (%(expiry)s), that is from %(earliest)s. You may go on, but "
-                            "consider filing from that date."
-                        ),
-                        expiry=expiry.isoformat(),
-                        earliest=earliest.isoformat(),
-                    ),
-                    severity=Severity.WARNING,
-                    data={**data, "earliest": earliest},
-                )
-            ]
+        return _too_early_problems(expiry, today, data)
     return []
+
+
+def _office_name(office: Office | None) -> Promise | str:
+    return office.name if office else _("a regional immigration bureau")
+
+
+def _no_period_problems(code: str) -> list[Problem]:
+    """A status without a period of stay: only an extension has nothing to act on."""
+    if code != EXTENSION:
+        return []
+    return [
+        Problem(
+            "no_period_to_extend",
+            _(
+                "The applicant's status has no period of stay (for example a permanent "
+                "resident), so there is nothing to extend. To renew the residence card's "
+                "validity, go to a regional immigration bureau window."
+            ),
+        )
+    ]
+
+
+def _last_day_problem(
+    expiry: dt.date, office: Office | None, today: dt.date, data: dict[str, Any]
+) -> Problem:
+    """Today is the last day of the period of stay: the window only (today, or the next day
+    it is open)."""
+    window_day = next_business_day(today)
+    data["window_open_on"] = window_day
+    if is_business_day(today):
+        template = _(
+            "Today (%(expiry)s) is the last day of the applicant's period of stay, and an online "
+            "application cannot be filed on that day. File at the window of %(office)s today."
+        )
+    else:
+        template = _(
+            "Today (%(expiry)s) is the last day of the applicant's period of stay, and an online "
+            "application cannot be filed on that day. The windows are closed today: file at the "
+            "window of %(office)s on %(window_day)s, the next day it is open."
+        )
+    return Problem(
+        "stay_last_day",
+        format_message(
+            template,
+            expiry=expiry.isoformat(),
+            office=_office_name(office),
+            window_day=window_day.isoformat(),
+        ),
+        data=data,
+    )
+
+
+def _expired_problem(expiry: dt.date, office: Office | None, data: dict[str, Any]) -> Problem:
+    """The period of stay has ended: the bureau's window handles it."""
+    return Problem(
+        "stay_expired",
+        format_message(
+            _(
+                "The applicant's period of stay ended on %(expiry)s, and applications cannot be "
+                "filed online after it. Contact %(office)s at once: whether the applicant is "
+                "waiting for the result of an earlier application or has overstayed, the "
+                "bureau's window handles it."
+            ),
+            expiry=expiry.isoformat(),
+            office=_office_name(office),
+        ),
+        data=data,
+    )
+
+
+def _too_early_problems(expiry: dt.date, today: dt.date, data: dict[str, Any]) -> list[Problem]:
+    """An extension before the three-month mark: a warning with the date it is expected from."""
+    earliest = earliest_extension_date(expiry)
+    if today >= earliest:
+        return []
+    return [
+        Problem(
+            "extension_too_early",
+            format_message(
+                _(
+                    "An extension is normally filed from about three months before the period "
+                    "of stay ends (%(expiry)s), that is from %(earliest)s. You may go on, but "
+                    "consider filing from that date."
+                ),
+                expiry=expiry.isoformat(),
+                earliest=earliest.isoformat(),
+            ),
+            severity=Severity.WARNING,
+            data={**data, "earliest": earliest},
+        )
+    ]
 
 
 def _three_month_rule_applies(period_of_stay: str) -> bool:

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
-from zairyu.accounts.views.applicant import _ip, applicant_required
 from zairyu.applications import access, services
 from zairyu.applications.forms import ReceiptMethodForm, document_type_choices
-from zairyu.applications.views.applicant import METHOD_LABELS, _refusal_to_form
+from zairyu.applications.views.applicant import METHOD_LABELS, refusal_to_form
+from zairyu.core.http import applicant_required, request_ip
 
 
 class AdditionalDocumentForm(forms.Form):
@@ -68,7 +68,7 @@ def application_manage(request: HttpRequest, public_id) -> HttpResponse:
                         application=application,
                         user=request.user,
                         method=method_form.cleaned_data["method"],
-                        ip=_ip(request),
+                        ip=request_ip(request),
                     )
                     messages.success(request, _("The receipt method was changed."))
                     return redirect("applications:detail", public_id=public_id)
@@ -81,7 +81,7 @@ def application_manage(request: HttpRequest, public_id) -> HttpResponse:
                         upload=document_form.cleaned_data["file"],
                         document_type=document_form.cleaned_data["document_type"],
                         declared=document_form.cleaned_data["declared"],
-                        ip=_ip(request),
+                        ip=request_ip(request),
                     )
                     messages.success(request, _("The document was checked and added to the application."))
                     return redirect("applications:detail", public_id=public_id)
@@ -93,7 +93,7 @@ def application_manage(request: HttpRequest, public_id) -> HttpResponse:
                         user=request.user,
                         kind=request_form.cleaned_data["kind"],
                         message=request_form.cleaned_data["message"],
-                        ip=_ip(request),
+                        ip=request_ip(request),
                     )
                     messages.success(
                         request, _("Your request was sent to the bureau. You will be told of the result.")
@@ -102,7 +102,7 @@ def application_manage(request: HttpRequest, public_id) -> HttpResponse:
         except services.ApplicationRefused as refusal:
             target = {"method": method_form, "document": document_form, "request": request_form}.get(action)
             if target is not None:
-                _refusal_to_form(target, refusal)
+                refusal_to_form(target, refusal)
         except DocumentRejected as rejected:
             document_form.add_error(None, rejected.message)
         status = 400

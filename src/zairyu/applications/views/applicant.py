@@ -15,18 +15,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zairyu.accounts.views.applicant import _ip, applicant_required
 from zairyu.applications import access, forms, mynaportal, services
 from zairyu.applications.checklist import checklist
 from zairyu.applications.constants import EDITABLE_STATES, DocumentRole
+from zairyu.applications.summary import answers_summary, fee_lines
 from zairyu.catalogue import get_catalogue
-from zairyu.catalogue.fees import fee_for
 from zairyu.catalogue.formspec import django_form_class
 from zairyu.core import clock
+from zairyu.core.http import applicant_required, request_ip
 from zairyu.documents.checks import format_size
+from zairyu.documents.errors import DocumentRejected
+from zairyu.documents.scanning import held_message
 
 
-def _refusal_to_form(form, refusal: services.ApplicationRefused) -> None:
+def refusal_to_form(form, refusal: services.ApplicationRefused) -> None:
     for problem in refusal.problems:
         field = problem.field if problem.field in form.fields else None
         form.add_error(field, problem.message)
@@ -126,10 +128,10 @@ def application_new(request: HttpRequest) -> HttpResponse:
         )
         try:
             application = services.application_create(
-                user=request.user, start=start, ip=_ip(request), copy_from=copy_from
+                user=request.user, start=start, ip=request_ip(request), copy_from=copy_from
             )
         except services.ApplicationRefused as refusal:
-            _refusal_to_form(form, refusal)
+            refusal_to_form(form, refusal)
         else:
             duplicates = services.duplicate_drafts(user=request.user, application=application)
             if duplicates:
@@ -197,7 +199,7 @@ def application_step(request: HttpRequest, public_id, step: str) -> HttpResponse
         bound.is_valid()
         raw = _raw_answers(bound)
         result = services.application_save_step(
-            application=application, user=request.user, step=step, answers=raw, ip=_ip(request)
+            application=application, user=request.user, step=step, answers=raw, ip=request_ip(request)
         )
         application.refresh_from_db()
         step_fields = {f.id for f in form_spec.step(step).fields}
@@ -275,91 +277,58 @@ def _type_from_card(user, application, step_spec) -> bool:
     return not registry_disclosure(user, application.applicant_resident).prefill
 
 
-@applicant_required
-@require_http_methods(["GET", "POST"])
-def application_documents(request: HttpRequest, public_id) -> HttpResponse:
-    from zairyu.documents.errors import DocumentRejected
+def _mynaportal_fetch(request: HttpRequest, application: Any) -> None:
+    """F-18: the self-applicant's own tax data attached from Mynaportal, or why not."""
+    try:
+        year = int(request.POST.get("fiscal_year", ""))
+        services.application_fetch_tax_data(
+            application=application, user=request.user, fiscal_year=year, ip=request_ip(request)
+        )
+    except (ValueError, services.ApplicationRefused) as exc:
+        problems = exc.problems if isinstance(exc, services.ApplicationRefused) else []
+        for problem in problems or [None]:
+            messages.error(request, problem.message if problem else _("Choose one of the listed years."))
+    else:
+        messages.success(request, _("Your income and resident-tax data from Mynaportal is attached."))
 
-    application = access.application_of(request.user, public_id)
-    if application.state not in EDITABLE_STATES:
-        return redirect("applications:detail", public_id=public_id)
-    form_spec = services.application_form(application)
-    document_form = forms.DocumentUploadForm()
-    photo_form = forms.PhotoUploadForm()
-    org_part_form = forms.OrganizationPartForm()
-    status = 200
-    if request.method == "POST":
-        kind = request.POST.get("upload")
-        if kind == "mynaportal":
-            try:
-                year = int(request.POST.get("fiscal_year", ""))
-                services.application_fetch_tax_data(
-                    application=application, user=request.user, fiscal_year=year, ip=_ip(request)
-                )
-            except (ValueError, services.ApplicationRefused) as exc:
-                problems = exc.problems if isinstance(exc, services.ApplicationRefused) else []
-                for problem in problems or [None]:
-                    messages.error(
-                        request, problem.message if problem else _("Choose one of the listed years.")
-                    )
-            else:
-                messages.success(request, _("Your income and resident-tax data from Mynaportal is attached."))
-            return redirect("applications:documents", public_id=public_id)
-        form_class = {
-            "document": forms.DocumentUploadForm,
-            "photo": forms.PhotoUploadForm,
-            "organization_part": forms.OrganizationPartForm,
-        }.get(kind)
-        if form_class is None:
-            raise Http404
-        bound = form_class(request.POST, request.FILES)
-        if bound.is_valid():
-            try:
-                if kind == "photo":
-                    attached = services.application_attach(
-                        application=application,
-                        user=request.user,
-                        upload=bound.cleaned_data["photo"],
-                        role=DocumentRole.PHOTO,
-                        document_type="face_photo",
-                        taken_within_6_months=True,
-                        ip=_ip(request),
-                    )
-                elif kind == "organization_part":
-                    attached = services.application_attach(
-                        application=application,
-                        user=request.user,
-                        upload=bound.cleaned_data["file"],
-                        role=DocumentRole.ORGANIZATION_PART,
-                        document_type="organization_part",
-                        ip=_ip(request),
-                    )
-                else:
-                    attached = services.application_attach(
-                        application=application,
-                        user=request.user,
-                        upload=bound.cleaned_data["file"],
-                        role=DocumentRole.SUPPORTING,
-                        document_type=bound.cleaned_data["document_type"],
-                        ip=_ip(request),
-                    )
-            except DocumentRejected as rejected:
-                bound.add_error(None, rejected.message)
-            else:
-                if attached.document.is_held:  # the virus scanner was unreachable (ADR 0013)
-                    from zairyu.documents.scanning import held_message
 
-                    messages.info(request, held_message(attached.document.original_name))
-                else:
-                    messages.success(request, _("The file was checked and attached."))
-                return redirect("applications:documents", public_id=public_id)
-        status = 400
-        if kind == "photo":
-            photo_form = bound
-        elif kind == "organization_part":
-            org_part_form = bound
-        else:
-            document_form = bound
+UPLOAD_FORMS = {
+    "document": forms.DocumentUploadForm,
+    "photo": forms.PhotoUploadForm,
+    "organization_part": forms.OrganizationPartForm,
+}
+
+
+def _attach(request: HttpRequest, application: Any, kind: str, bound: Any) -> Any:
+    """The file of a valid upload form of ``kind`` attached (checked and scanned by the service)."""
+    if kind == "photo":
+        role, document_type, upload = DocumentRole.PHOTO, "face_photo", bound.cleaned_data["photo"]
+    elif kind == "organization_part":
+        role, document_type, upload = (
+            DocumentRole.ORGANIZATION_PART,
+            "organization_part",
+            bound.cleaned_data["file"],
+        )
+    else:
+        role, document_type, upload = (
+            DocumentRole.SUPPORTING,
+            bound.cleaned_data["document_type"],
+            bound.cleaned_data["file"],
+        )
+    return services.application_attach(
+        application=application,
+        user=request.user,
+        upload=upload,
+        role=role,
+        document_type=document_type,
+        ip=request_ip(request),
+        **({"taken_within_6_months": True} if kind == "photo" else {}),
+    )
+
+
+def _documents_page(
+    request: HttpRequest, application: Any, form_spec: Any, bound_forms: dict[str, Any], status: int
+) -> HttpResponse:
     attachments = list(
         application.documents.select_related("document").filter(document__deleted_at__isnull=True)
     )
@@ -369,9 +338,9 @@ def application_documents(request: HttpRequest, public_id) -> HttpResponse:
         {
             "application": application,
             "attachments": attachments,
-            "document_form": document_form,
-            "photo_form": photo_form,
-            "org_part_form": org_part_form,
+            "document_form": bound_forms.get("document") or forms.DocumentUploadForm(),
+            "photo_form": bound_forms.get("photo") or forms.PhotoUploadForm(),
+            "org_part_form": bound_forms.get("organization_part") or forms.OrganizationPartForm(),
             "needs_org_part": form_spec.organization_part_as_pdf,
             "needs_photo": services.photo_required(application),
             "checklist": checklist(
@@ -392,13 +361,44 @@ def application_documents(request: HttpRequest, public_id) -> HttpResponse:
 
 
 @applicant_required
+@require_http_methods(["GET", "POST"])
+def application_documents(request: HttpRequest, public_id) -> HttpResponse:
+    application = access.application_of(request.user, public_id)
+    if application.state not in EDITABLE_STATES:
+        return redirect("applications:detail", public_id=public_id)
+    form_spec = services.application_form(application)
+    if request.method != "POST":
+        return _documents_page(request, application, form_spec, {}, 200)
+    kind = request.POST.get("upload")
+    if kind == "mynaportal":
+        _mynaportal_fetch(request, application)
+        return redirect("applications:documents", public_id=public_id)
+    form_class = UPLOAD_FORMS.get(kind or "")
+    if form_class is None:
+        raise Http404
+    bound = form_class(request.POST, request.FILES)
+    if bound.is_valid():
+        try:
+            attached = _attach(request, application, kind or "", bound)
+        except DocumentRejected as rejected:
+            bound.add_error(None, rejected.message)
+        else:
+            if attached.document.is_held:  # the virus scanner was unreachable (ADR 0013)
+                messages.info(request, held_message(attached.document.original_name))
+            else:
+                messages.success(request, _("The file was checked and attached."))
+            return redirect("applications:documents", public_id=public_id)
+    return _documents_page(request, application, form_spec, {kind or "document": bound}, 400)
+
+
+@applicant_required
 @require_POST
 def application_detach(request: HttpRequest, public_id, attachment_id: int) -> HttpResponse:
     application = access.application_of(request.user, public_id)
     if not application.documents.filter(pk=attachment_id).exists():
         raise Http404
     services.application_detach(
-        application=application, user=request.user, attachment_id=attachment_id, ip=_ip(request)
+        application=application, user=request.user, attachment_id=attachment_id, ip=request_ip(request)
     )
     messages.success(request, _("The file was removed."))
     return redirect("applications:documents", public_id=public_id)
@@ -433,10 +433,10 @@ def application_receipt(request: HttpRequest, public_id) -> HttpResponse:
                 application=application,
                 user=request.user,
                 method=form.cleaned_data["method"],
-                ip=_ip(request),
+                ip=request_ip(request),
             )
         except services.ApplicationRefused as refusal:
-            _refusal_to_form(form, refusal)
+            refusal_to_form(form, refusal)
         else:
             return redirect("applications:confirm", public_id=public_id)
     form_spec = services.application_form(application)
@@ -459,71 +459,6 @@ METHOD_LABELS = {
 }
 
 
-def _fee_lines(application) -> list[dict[str, Any]]:
-    today = clock.today()
-    lines = []
-    for code in (application.procedure, *application.add_ons):
-        variant = None
-        if code == "P6":
-            variant = "multiple" if application.answers.get("reentry_kind") == "multiple" else "single"
-        lines.append(
-            {
-                "procedure": get_catalogue().procedures[code].name,
-                "online": fee_for(procedure=code, on=today, channel="online", variant=variant),
-                "window": fee_for(procedure=code, on=today, channel="window", variant=variant),
-            }
-        )
-    return lines
-
-
-def _summary(application, form_spec) -> list[dict[str, Any]]:
-    """Everything entered, by step and section, with the catalogue's labels."""
-    from zairyu.catalogue.formspec import choices_for
-
-    def display(spec, value):
-        if value in (None, "", []):
-            return ""
-        if (
-            spec.type in ("choice", "multi_choice", "country", "prefecture", "status_of_residence")
-            or spec.choices
-        ):
-            labels = {c.code: str(c.label) for c in choices_for(spec)}
-            if isinstance(value, list):
-                return ", ".join(labels.get(v, str(v)) for v in value)
-            return labels.get(str(value), str(value))
-        if isinstance(value, bool):
-            return _("Yes") if value else _("No")
-        return str(value)
-
-    steps = []
-    for step in form_spec.steps:
-        sections = []
-        for section in step.sections:
-            if section.repeatable:
-                rows = application.answers.get(section.id) or []
-                items = [
-                    {
-                        "label": f"{section.title} {n}",
-                        "value": "; ".join(
-                            f"{spec.label}: {display(spec, row.get(spec.id))}"
-                            for spec in section.fields
-                            if row.get(spec.id) not in (None, "")
-                        ),
-                    }
-                    for n, row in enumerate(rows, start=1)
-                ]
-            else:
-                items = [
-                    {"label": spec.label, "value": display(spec, application.answers.get(spec.id))}
-                    for spec in section.fields
-                    if application.answers.get(spec.id) not in (None, "", [])
-                ]
-            if items:
-                sections.append({"title": section.title, "items": items})
-        steps.append({"id": step.id, "title": step.title, "sections": sections})
-    return steps
-
-
 @applicant_required
 def application_confirm(request: HttpRequest, public_id) -> HttpResponse:
     application = access.application_of(request.user, public_id)
@@ -538,9 +473,9 @@ def application_confirm(request: HttpRequest, public_id) -> HttpResponse:
         "applications/confirm.html",
         {
             "application": application,
-            "summary": _summary(application, form_spec),
+            "summary": answers_summary(application, form_spec),
             "problems": [p for p in problems if p.blocks],
-            "fees": _fee_lines(application),
+            "fees": fee_lines(application),
             "attachments": application.documents.select_related("document").filter(
                 document__deleted_at__isnull=True
             ),
@@ -564,7 +499,7 @@ def application_submit(request: HttpRequest, public_id) -> HttpResponse:
             application_id=application.pk,
             user=request.user,
             submission_key=request.POST.get("submission_key", ""),
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.ApplicationRefused as refusal:
         for problem in refusal.problems:
@@ -582,8 +517,8 @@ def application_detail(request: HttpRequest, public_id) -> HttpResponse:
         "applications/detail.html",
         {
             "application": application,
-            "summary": _summary(application, form_spec),
-            "fees": _fee_lines(application),
+            "summary": answers_summary(application, form_spec),
+            "fees": fee_lines(application),
             "attachments": application.documents.select_related("document").filter(
                 document__deleted_at__isnull=True
             ),

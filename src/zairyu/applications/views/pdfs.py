@@ -8,14 +8,10 @@ import re
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from zairyu.accounts.views.applicant import applicant_required
 from zairyu.applications import access, pdf
 from zairyu.applications.models import Application
 from zairyu.catalogue import get_catalogue
-
-
-def _language(request: HttpRequest) -> str:
-    return "en" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "ja"
+from zairyu.core.http import applicant_required, request_language
 
 
 def _file_token(application: Application) -> str:
@@ -43,7 +39,7 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 @require_GET
 def application_form_pdf_view(request: HttpRequest, public_id) -> HttpResponse:
     application = access.application_of(request.user, public_id)
-    content = pdf.application_form_pdf(application, language=_language(request))
+    content = pdf.application_form_pdf(application, language=request_language(request))
     return _pdf_response(content, f"application-{_file_token(application)}.pdf")
 
 
@@ -52,7 +48,7 @@ def application_form_pdf_view(request: HttpRequest, public_id) -> HttpResponse:
 def pending_proof_pdf_view(request: HttpRequest, public_id) -> HttpResponse:
     application = access.application_of(request.user, public_id)
     try:
-        content = pdf.pending_proof_pdf(application, language=_language(request))
+        content = pdf.pending_proof_pdf(application, language=request_language(request))
     except pdf.NotReceived as not_received:
         raise Http404 from not_received
     return _pdf_response(content, f"proof-{_file_token(application)}.pdf")

@@ -264,7 +264,7 @@ def test_serve_says_in_one_line_whether_uploads_are_scanned(settings, monkeypatc
     settings.CLAMD, settings.SCAN_FAIL_CLOSED = closed_port_address(), True
     assert "NOT reachable" in scanner_status_line() and "refused" in scanner_status_line()
     # `manage.py serve` prints it before starting the server (runserver itself is not started here).
-    import zairyu.core.management.commands.serve as serve
+    import zairyu.site.management.commands.serve as serve
 
     monkeypatch.setattr(serve, "call_command", lambda *args, **kwargs: None)
     monkeypatch.setattr(serve, "start_in_process_scheduler", lambda: None)

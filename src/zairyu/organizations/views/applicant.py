@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from zairyu.accounts.views.applicant import _ip, _language, applicant_required
 from zairyu.core import clock
+from zairyu.core.http import applicant_required, request_ip, request_language
 from zairyu.core.net import throttle_hit
 from zairyu.organizations import access, forms, services
 from zairyu.organizations.constants import AGENT_ORGANIZATION_KINDS, ChangeKind, FilingState, MandateState
@@ -82,13 +82,17 @@ def staff_details(data: dict[str, Any], *, email: str = "") -> services.StaffDet
 @require_http_methods(["GET", "POST"])
 def apply_start(request: HttpRequest) -> HttpResponse:
     """Step 0: the filer's e-mail address, confirmed by a single-use link."""
-    form = forms.EmailStartForm(request.POST or None, initial={"language": _language(request)})
+    form = forms.EmailStartForm(request.POST or None, initial={"language": request_language(request)})
     if request.method == "POST" and form.is_valid():
-        if not throttle_hit(scope="org-verify", key=_ip(request), limit=10, window_seconds=THROTTLE_WINDOW):
+        if not throttle_hit(
+            scope="org-verify", key=request_ip(request), limit=10, window_seconds=THROTTLE_WINDOW
+        ):
             form.add_error(None, _("Too many requests from your network. Wait 15 minutes and try again."))
         else:
             services.email_verification_request(
-                email=form.cleaned_data["email"], language=form.cleaned_data["language"], ip=_ip(request)
+                email=form.cleaned_data["email"],
+                language=form.cleaned_data["language"],
+                ip=request_ip(request),
             )
             return render(
                 request, "organizations/apply_check_email.html", {"email": form.cleaned_data["email"]}
@@ -171,7 +175,7 @@ def apply_details(request: HttpRequest, token: str) -> HttpResponse:
                 stability_facts=cleaned.get("stability_facts", ""),
                 stability_document=cleaned.get("stability_document"),
                 mandates=mandate_uploads(mandates),
-                ip=_ip(request),
+                ip=request_ip(request),
             )
         except services.OrganizationError as exc:
             apply_error(exc, form, mandates)
@@ -289,7 +293,7 @@ def additional_application(request: HttpRequest, membership: StaffMembership) ->
                 staff=staff_details(form.cleaned_data),
                 pledge=form.cleaned_data["pledge"],
                 supporting_document=form.cleaned_data["supporting_document"],
-                ip=_ip(request),
+                ip=request_ip(request),
             )
         except services.OrganizationError as exc:
             apply_error(exc, form)
@@ -335,7 +339,7 @@ def periodic_report(request: HttpRequest, membership: StaffMembership) -> HttpRe
                 supporting_document=form.cleaned_data.get("supporting_document"),
                 mandates_document=form.cleaned_data.get("mandates_document"),
                 note=form.cleaned_data["note"],
-                ip=_ip(request),
+                ip=request_ip(request),
             )
         except services.OrganizationError as exc:
             apply_error(exc, form, new_mandates)
@@ -379,7 +383,7 @@ def change_notification(request: HttpRequest, membership: StaffMembership) -> Ht
                 new_municipality=cleaned.get("new_municipality", ""),
                 new_address_rest=cleaned.get("new_address_rest", ""),
                 staff_membership_id=cleaned.get("staff_member") or None,
-                ip=_ip(request),
+                ip=request_ip(request),
             )
         except services.OrganizationError as exc:
             apply_error(exc, form)
@@ -411,7 +415,7 @@ def mandates_add(request: HttpRequest, membership: StaffMembership) -> HttpRespo
                 filer=request.user,
                 kind=ChangeKind.MANDATE_ADDED,
                 new_mandates=mandate_uploads(mandates),
-                ip=_ip(request),
+                ip=request_ip(request),
             )
         except services.OrganizationError as exc:
             apply_error(exc, form, mandates)
@@ -440,7 +444,7 @@ def staff_left(request: HttpRequest, membership: StaffMembership, membership_id:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.staff_report_left(reporter=request.user, membership_id=leaver.pk, ip=_ip(request))
+            services.staff_report_left(reporter=request.user, membership_id=leaver.pk, ip=request_ip(request))
         except services.OrganizationError as exc:
             form.add_error(None, exc.message)
         else:
@@ -458,7 +462,7 @@ def leave(request: HttpRequest, membership: StaffMembership) -> HttpResponse:
         label=_("I understand that my approval and my ID are removed at once and cannot be used again."),
     )
     if request.method == "POST" and form.is_valid():
-        services.staff_remove_own(user=request.user, ip=_ip(request))
+        services.staff_remove_own(user=request.user, ip=request_ip(request))
         logout(request)
         messages.info(request, _("Your approval was removed. Thank you for using the service."))
         return redirect("home")

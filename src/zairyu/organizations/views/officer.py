@@ -16,8 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from zairyu.accounts.views.applicant import _ip
-from zairyu.accounts.views.staff import officer_required
+from zairyu.core.http import officer_required, request_ip
 from zairyu.organizations import access, checklists, forms, services
 from zairyu.organizations.constants import FilingState, MandateState
 from zairyu.organizations.models import (
@@ -204,7 +203,7 @@ def _approve(kind_name: str) -> Callable[..., HttpResponse]:
         if not form.is_valid():
             return _detail_page(request, kind, filing, approve_form=form, status=400)
         try:
-            result = kind.approve(filing, request.user, _ip(request))
+            result = kind.approve(filing, request.user, request_ip(request))
         except services.OrganizationError as exc:
             messages.error(request, exc.message)
             return redirect(f"staff_organizations:{kind.name}", **{kind.id_argument: filing.pk})
@@ -233,7 +232,7 @@ def _refuse(kind_name: str) -> Callable[..., HttpResponse]:
         if not form.is_valid():
             return _detail_page(request, kind, filing, refuse_form=form, status=400)
         try:
-            kind.refuse(filing, request.user, form.cleaned_data["reason"], _ip(request))
+            kind.refuse(filing, request.user, form.cleaned_data["reason"], request_ip(request))
         except services.OrganizationError as exc:
             messages.error(request, exc.message)
             return redirect(f"staff_organizations:{kind.name}", **{kind.id_argument: filing.pk})
@@ -345,7 +344,7 @@ def staff_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
             membership_id=membership.pk,
             officer=request.user,
             reason=form.cleaned_data["reason"],
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.OrganizationError as exc:
         messages.error(request, exc.message)

@@ -9,10 +9,10 @@ import string
 import factory
 from factory.django import DjangoModelFactory
 
+from zairyu.catalogue.validators import corporate_number_with_check_digit
 from zairyu.core import clock
 from zairyu.registry.constants import AgentHolderKind, OrganizationCategory, OrganizationKind, Sex
 from zairyu.registry.models import AgentCertificate, ReceivingOrganization, Resident
-from zairyu.registry.validators import corporate_number_with_check_digit
 
 
 def _letters(n: int) -> str:

@@ -3,8 +3,8 @@ import random
 import pytest
 from django.core.exceptions import ValidationError
 
-from zairyu.registry import validators as v
-from zairyu.registry.reference import municipalities, nationalities
+from zairyu.catalogue import validators as v
+from zairyu.catalogue.reference import municipalities, nationalities
 
 NTA = "7000012050002"  # National Tax Agency
 

@@ -18,8 +18,8 @@ from zairyu.applications.rules.procedures import CARD_PROCEDURES, COE, EMPLOYMEN
 from zairyu.applications.rules.receipt import OFFICIAL_STATUS, is_passport_stamp_period
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
+from zairyu.catalogue.validators import normalize_period_of_stay, validate_period_of_stay
 from zairyu.core import clock
-from zairyu.registry.validators import normalize_period_of_stay, validate_period_of_stay
 from zairyu.review.constants import (
     IssueKind,
     IssueMethod,
@@ -285,6 +285,34 @@ def _issue_prepare(
     return issue, S.COMPLETE, []
 
 
+def _decision_mail(
+    application: Application, decision: Decision, issue: Issue | None, verdict: _Verdict
+) -> list[lifecycle.Mail]:
+    """A denial, or a permit received by post or at the window (what to bring); an e-COE's own
+    e-mail is made with it."""
+    if not verdict.permitted:
+        return [
+            filer_mail(
+                application,
+                "review_decision",
+                key=f"review_decision:{application.pk}",
+                permitted=False,
+                reason=decision.reason,
+                add_ons=[],
+            )
+        ]
+    if issue is None or issue.kind == IssueKind.ECOE:
+        return []
+    return [
+        filer_mail(
+            application,
+            "review_complete",
+            key=f"review_complete:{application.pk}",
+            **_complete_context(decision, issue, verdict.add_on_rows),
+        )
+    ]
+
+
 @transaction.atomic
 def application_decide(
     *,
@@ -332,26 +360,7 @@ def application_decide(
     mail: list[lifecycle.Mail] = []
     if verdict.permitted:
         issue, to, mail = _issue_prepare(application, decision, officer=officer, today=today)
-        if issue.kind != IssueKind.ECOE:
-            mail.append(
-                filer_mail(
-                    application,
-                    "review_complete",
-                    key=f"review_complete:{application.pk}",
-                    **_complete_context(decision, issue, verdict.add_on_rows),
-                )
-            )
-    else:
-        mail.append(
-            filer_mail(
-                application,
-                "review_decision",
-                key=f"review_decision:{application.pk}",
-                permitted=False,
-                reason=decision.reason,
-                add_ons=[],
-            )
-        )
+    mail += _decision_mail(application, decision, issue, verdict)
     lifecycle.transition(
         application,
         "decided",

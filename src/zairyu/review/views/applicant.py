@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from zairyu.accounts.views.applicant import _ip, applicant_required
 from zairyu.applications import access
+from zairyu.core.http import applicant_required, request_ip
 from zairyu.review import services
 from zairyu.review.constants import IssueKind, IssueState
 from zairyu.review.models import Decision, Issue, Payment
@@ -30,7 +30,9 @@ def pay(request: HttpRequest, public_id) -> HttpResponse:
         return redirect("applications:detail", public_id=public_id)
     if request.method == "POST":
         try:
-            payment = services.payment_pay_online(application=application, user=request.user, ip=_ip(request))
+            payment = services.payment_pay_online(
+                application=application, user=request.user, ip=request_ip(request)
+            )
         except services.ReviewRefused as refused:
             messages.error(request, refused.message)
         else:

@@ -19,14 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zairyu.accounts.constants import OfficerRole
-from zairyu.accounts.views.applicant import _ip
-from zairyu.accounts.views.staff import officer_required
 from zairyu.applications.constants import ApplicationState, DocumentRole
 from zairyu.applications.models import ApplicationRequest
 from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck
 from zairyu.applications.services import application_form
+from zairyu.applications.summary import answers_summary, fee_lines
 from zairyu.catalogue import get_catalogue
 from zairyu.core import clock
+from zairyu.core.http import officer_required, request_ip
 from zairyu.review import access, forms, services
 from zairyu.review import scorecard as scorecards
 from zairyu.review.constants import IssueKind, IssueMethod, IssueState, PostalItem, Queue
@@ -151,8 +151,6 @@ def _identity(application) -> tuple[Any, Any]:
 
 
 def _page(request: HttpRequest, application, *, status: int = 200, **bound: Any) -> HttpResponse:
-    from zairyu.applications.views.applicant import _fee_lines, _summary
-
     officer = request.user
     state = application.state
     decision = Decision.objects.filter(application=application).prefetch_related("add_ons").first()
@@ -169,7 +167,7 @@ def _page(request: HttpRequest, application, *, status: int = 200, **bound: Any)
         "procedures": [catalogue.procedures[code] for code in (application.procedure, *application.add_ons)],
         "status_entry": catalogue.entries.get(application.status),
         "office": catalogue.offices.get(application.office),
-        "summary": _summary(application, application_form(application)),
+        "summary": answers_summary(application, application_form(application)),
         "attachments": attachments,
         "photo": next((a for a in attachments if a.role == DocumentRole.PHOTO), None),
         "data": application.data.all(),
@@ -184,7 +182,7 @@ def _page(request: HttpRequest, application, *, status: int = 200, **bound: Any)
         "issue": issue,
         "payment": Payment.objects.filter(application=application).first(),
         "ecoe": EcoeRecord.objects.filter(issue=issue).first() if issue else None,
-        "fees": _fee_lines(application),
+        "fees": fee_lines(application),
         "assignment": getattr(application, "assignment", None),
         "age_days": (clock.today() - application.receipt_date).days if application.receipt_date else None,
         "is_supervisor": officer.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMINISTRATOR),
@@ -247,7 +245,9 @@ def _done(request: HttpRequest, application, message: str) -> HttpResponse:
 def take_up(request: HttpRequest, application_id: int) -> HttpResponse:
     application = access.application_for_officer(request.user, application_id)
     try:
-        services.application_take_up(application_id=application.pk, officer=request.user, ip=_ip(request))
+        services.application_take_up(
+            application_id=application.pk, officer=request.user, ip=request_ip(request)
+        )
     except services.ReviewRefused as refused:
         return _refused(request, application, refused)
     return _done(request, application, _("Taken up: the application is under review and assigned to you."))
@@ -265,7 +265,7 @@ def assign(request: HttpRequest, application_id: int) -> HttpResponse:
             application_id=application.pk,
             officer=request.user,
             assignee_id=int(form.cleaned_data["assignee"]),
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.ReviewRefused as refused:
         return _refused(request, application, refused, form, "assign_form")
@@ -285,7 +285,7 @@ def request_documents(request: HttpRequest, application_id: int) -> HttpResponse
             officer=request.user,
             message=form.cleaned_data["message"],
             deadline=form.cleaned_data["deadline"],
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.ReviewRefused as refused:
         return _refused(request, application, refused, form, "document_request_form")
@@ -310,7 +310,7 @@ def decide(request: HttpRequest, application_id: int) -> HttpResponse:
             stay_expires_on=data.get("stay_expires_on"),
             reason=data.get("reason") or "",
             add_ons=form.add_on_outcomes(),
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.ReviewRefused as refused:
         return _refused(request, application, refused, form, "decision_form")
@@ -339,7 +339,7 @@ def postal_items(request: HttpRequest, application_id: int) -> HttpResponse:
             envelope=form.cleaned_data.get("envelope", False),
             fee_form=form.cleaned_data.get("fee_form", False),
             card=form.cleaned_data.get("card", False),
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.ReviewRefused as refused:
         return _refused(request, application, refused)
@@ -351,7 +351,9 @@ def postal_items(request: HttpRequest, application_id: int) -> HttpResponse:
 def remind(request: HttpRequest, application_id: int) -> HttpResponse:
     application = access.application_for_officer(request.user, application_id)
     try:
-        services.postal_reminder_send(application_id=application.pk, officer=request.user, ip=_ip(request))
+        services.postal_reminder_send(
+            application_id=application.pk, officer=request.user, ip=request_ip(request)
+        )
     except services.ReviewRefused as refused:
         return _refused(request, application, refused)
     return _done(request, application, _("The filer was reminded by e-mail."))
@@ -369,7 +371,7 @@ def issue_post(request: HttpRequest, application_id: int) -> HttpResponse:
             application_id=application.pk,
             officer=request.user,
             tracking_number=form.cleaned_data["tracking_number"],
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.ReviewRefused as refused:
         return _refused(request, application, refused, form, "post_form")
@@ -387,7 +389,7 @@ def issue_window(request: HttpRequest, application_id: int) -> HttpResponse:
             application_id=application.pk,
             officer=request.user,
             fee_stamps_received=form.cleaned_data.get("fee_stamps_received", False),
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.ReviewRefused as refused:
         return _refused(request, application, refused, form, "window_form")
@@ -399,7 +401,9 @@ def issue_window(request: HttpRequest, application_id: int) -> HttpResponse:
 def put_back(request: HttpRequest, application_id: int) -> HttpResponse:
     application = access.application_for_officer(request.user, application_id)
     try:
-        services.application_put_back(application_id=application.pk, officer=request.user, ip=_ip(request))
+        services.application_put_back(
+            application_id=application.pk, officer=request.user, ip=request_ip(request)
+        )
     except services.ReviewRefused as refused:
         return _refused(request, application, refused)
     return _done(
@@ -412,7 +416,7 @@ def put_back(request: HttpRequest, application_id: int) -> HttpResponse:
 def request_accept(request: HttpRequest, request_id: int) -> HttpResponse:
     item = access.request_for_officer(request.user, request_id)
     try:
-        services.application_request_accept(request_id=item.pk, officer=request.user, ip=_ip(request))
+        services.application_request_accept(request_id=item.pk, officer=request.user, ip=request_ip(request))
     except services.ReviewRefused as refused:
         return _refused(request, item.application, refused)
     if item.kind == ApplicationRequest.Kind.WITHDRAWAL:
@@ -429,7 +433,10 @@ def request_decline(request: HttpRequest, request_id: int) -> HttpResponse:
         return _page(request, item.application, status=400, decline_forms={item.pk: form})
     try:
         services.application_request_decline(
-            request_id=item.pk, officer=request.user, reason=form.cleaned_data["reason"], ip=_ip(request)
+            request_id=item.pk,
+            officer=request.user,
+            reason=form.cleaned_data["reason"],
+            ip=request_ip(request),
         )
     except services.ReviewRefused as refused:
         return _refused(request, item.application, refused)
@@ -513,7 +520,7 @@ def window_count(request: HttpRequest) -> HttpResponse:
             month=data["month"],
             procedure=data["procedure"],
             count=data["count"],
-            ip=_ip(request),
+            ip=request_ip(request),
         )
     except services.ReviewRefused as refused:
         for field, message in (refused.errors or {"": refused.message}).items():
@@ -537,6 +544,6 @@ def window_count_import(request: HttpRequest) -> HttpResponse:
     )
     if errors:
         return _scorecard_page(request, status=400, import_form=form, import_errors=errors)
-    services.window_counts_import(officer=officer, rows=rows, ip=_ip(request))
+    services.window_counts_import(officer=officer, rows=rows, ip=request_ip(request))
     messages.success(request, _("%(count)s window counts were imported.") % {"count": len(rows)})
     return redirect("review:scorecard")

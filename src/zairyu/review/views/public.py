@@ -14,9 +14,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from zairyu.accounts.views.applicant import _ip
 from zairyu.catalogue import get_catalogue
 from zairyu.core import clock
+from zairyu.core.http import request_ip
 from zairyu.core.net import throttle_hit
 from zairyu.review import scorecard as scorecards
 from zairyu.review import signing
@@ -38,9 +38,11 @@ class EcoeCheckForm(forms.Form):
     file = forms.FileField(label=_("The electronic certificate (PDF) to check"))
 
 
-def _throttled(request: HttpRequest) -> bool:
+def verify_throttled(request: HttpRequest) -> bool:
     limit = getattr(settings, "ECOE_VERIFY_LIMIT_PER_HOUR", VERIFY_LIMIT_PER_HOUR)
-    return not throttle_hit(scope="ecoe_verify", key=_ip(request) or "-", limit=limit, window_seconds=3600)
+    return not throttle_hit(
+        scope="ecoe_verify", key=request_ip(request) or "-", limit=limit, window_seconds=3600
+    )
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -53,14 +55,14 @@ class Verdict:
     message: Any
 
 
-def _record_signature_ok(record: EcoeRecord) -> bool:
+def verify_signature_ok(record: EcoeRecord) -> bool:
     message = signing.signed_message(
         coe_number=record.coe_number, sha256=record.sha256, issued_on=record.issued_on, code=record.code
     )
     return signing.verify(message, signature=record.signature, key_id=record.key_id)
 
 
-def _read_bounded(upload, limit: int) -> bytes | None:
+def verify_upload_read(upload, limit: int) -> bytes | None:
     data = upload.read(limit + 1)
     return None if len(data) > limit else data
 
@@ -80,7 +82,7 @@ def ecoe_lookup(request: HttpRequest) -> HttpResponse:
 def ecoe_record(request: HttpRequest, code: str) -> HttpResponse:
     """Anyone with the code sees whether such a certificate was issued (number, dates, status —
     no name), and can give the PDF to learn whether it is exactly the one issued."""
-    if _throttled(request):
+    if verify_throttled(request):
         return _too_many(request)
     normalized = normalize_code(code)
     if normalized != code:
@@ -93,11 +95,11 @@ def ecoe_record(request: HttpRequest, code: str) -> HttpResponse:
     form = EcoeCheckForm()
     verdict: Verdict | None = None
     status = 200
-    signature_ok = record is not None and _record_signature_ok(record)
+    signature_ok = record is not None and verify_signature_ok(record)
     if request.method == "POST":
         form = EcoeCheckForm(request.POST, request.FILES)
         if form.is_valid():
-            data = _read_bounded(form.cleaned_data["file"], settings.DOCUMENT_MAX_BYTES)
+            data = verify_upload_read(form.cleaned_data["file"], settings.DOCUMENT_MAX_BYTES)
             digest = hashlib.sha256(data).hexdigest() if data is not None else ""
             if record is None:
                 verdict = Verdict("unknown", _("No certificate was issued under this code."))
@@ -142,7 +144,7 @@ def ecoe_download(request: HttpRequest, token: str) -> HttpResponse:
     """The e-COE PDF by the secret link of the e-mail (forwardable to the applicant abroad)."""
     from zairyu.documents.views import document_response
 
-    if _throttled(request):
+    if verify_throttled(request):
         return _too_many(request)
     record = (
         EcoeRecord.objects.select_related("issue__document")

@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from zairyu.core.scheduler import start_in_process_scheduler
+from zairyu.documents.scanning import scanner_status_line
+from zairyu.jpki.bridge import bridge_command
 
 
 class Command(BaseCommand):
@@ -23,9 +25,6 @@ class Command(BaseCommand):
         port = str(options["port"])
         self.use_port_for_site_url(port)
         if os.environ.get("RUN_MAIN") != "true":  # once, not again in the reloader's child
-            from zairyu.documents.scanning import scanner_status_line
-            from zairyu.jpki.bridge import bridge_command
-
             self.stdout.write(scanner_status_line())
             self.stdout.write(f"Site address (links in e-mails): {settings.SITE_URL}")
             self.stdout.write(

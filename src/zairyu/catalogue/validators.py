@@ -235,7 +235,7 @@ def normalize_nationality(value: object) -> str:
 
 
 def validate_nationality(value: str) -> None:
-    from zairyu.registry.reference import nationalities
+    from zairyu.catalogue.reference import nationalities
 
     if value not in nationalities():
         raise ValidationError(

@@ -1,6 +1,6 @@
-"""Reference data of the registry that is not in the catalogue: nationalities and regions, and
-the sample of municipalities the demo population lives in. Read once per process from
-``data/*.yaml``."""
+"""Reference data beside the catalogue: nationalities and regions, and the sample of
+municipalities the demo population lives in. Read once per process from ``data/*.yaml``. It is
+here, below the registry, because the forms (``formspec``) check nationality codes against it."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 class ReferenceDataError(Exception):
-    """A data file of the registry is inconsistent."""
+    """A reference data file is inconsistent."""
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,8 @@ class Nationality:
     region: bool = False
 
 
-def read_data(name: str) -> dict[str, Any]:
-    path = DATA_DIR / name
+def read_data(name: str, directory: Path = DATA_DIR) -> dict[str, Any]:
+    path = directory / name
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
     if not isinstance(data, dict):

@@ -29,7 +29,7 @@ def test_healthz_answers_503_when_the_broker_is_down(client, settings):
 
 @pytest.mark.django_db
 def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
-    from zairyu.core import views
+    from zairyu.site import views
 
     def broken():  # stands for a database that refuses connections
         raise RuntimeError("db down")

@@ -1,4 +1,4 @@
-"""Public pages of the core app and the health check."""
+"""The site-wide pages: the home page, the favicon and the health check."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     procedures = list(catalogue.procedures.values())
     return render(
         request,
-        "core/home.html",
+        "site/home.html",
         {
             "online_categories": [c for c in catalogue.user_categories.values() if c.files_online],
             "window_categories": [c for c in catalogue.user_categories.values() if not c.files_online],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from zairyu.core.management.commands import serve
+from zairyu.site.management.commands import serve
 
 REPO = Path(__file__).resolve().parents[4]
 

@@ -6,6 +6,13 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from zairyu.accounts.demo import DemoLine, accounts_load_demo
+from zairyu.api.demo import load_api_demo
+from zairyu.bulk.demo import bulk_load_demo
+from zairyu.jpki.bridge import bridge_command
+from zairyu.organizations.demo import organizations_load_demo
+from zairyu.review.demo import review_load_demo
+
 
 class Command(BaseCommand):
     help = "Load the synthetic demo population, demo accounts and demo cards (never in production)."
@@ -13,13 +20,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("Demo data is never loaded in production (ZAIRYU_ENV=production).")
-        from zairyu.accounts.demo import DemoLine, accounts_load_demo
-        from zairyu.api.demo import load_api_demo
-        from zairyu.bulk.demo import bulk_load_demo
-        from zairyu.jpki.bridge import bridge_command
-        from zairyu.organizations.demo import organizations_load_demo
-        from zairyu.review.demo import review_load_demo
-
         call_command("load_demo_registry", verbosity=0)
         lines = accounts_load_demo()
         lines += [DemoLine(label, text) for label, text in organizations_load_demo()]

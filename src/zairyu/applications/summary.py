@@ -1,0 +1,80 @@
+"""What a filer (and the officer reviewing) reads back of an application: every answer with the
+catalogue's labels, and the fees. Used by the confirmation page, the application's page and the
+officer's review page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from zairyu.applications.models import Application
+from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.fees import fee_for
+from zairyu.catalogue.formspec import FormSpec, choices_for
+from zairyu.core import clock
+
+
+def fee_lines(application: Application) -> list[dict[str, Any]]:
+    """The fee of each procedure filed, online and at the window, on today's date (F-08)."""
+    today = clock.today()
+    lines = []
+    for code in (application.procedure, *application.add_ons):
+        variant = None
+        if code == "P6":
+            variant = "multiple" if application.answers.get("reentry_kind") == "multiple" else "single"
+        lines.append(
+            {
+                "procedure": get_catalogue().procedures[code].name,
+                "online": fee_for(procedure=code, on=today, channel="online", variant=variant),
+                "window": fee_for(procedure=code, on=today, channel="window", variant=variant),
+            }
+        )
+    return lines
+
+
+def answers_summary(application: Application, form_spec: FormSpec) -> list[dict[str, Any]]:
+    """Everything entered, by step and section, with the catalogue's labels."""
+
+    def display(spec: Any, value: Any) -> str:
+        if value in (None, "", []):
+            return ""
+        if (
+            spec.type in ("choice", "multi_choice", "country", "prefecture", "status_of_residence")
+            or spec.choices
+        ):
+            labels = {c.code: str(c.label) for c in choices_for(spec)}
+            if isinstance(value, list):
+                return ", ".join(labels.get(v, str(v)) for v in value)
+            return labels.get(str(value), str(value))
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        return str(value)
+
+    steps = []
+    for step in form_spec.steps:
+        sections = []
+        for section in step.sections:
+            if section.repeatable:
+                rows = application.answers.get(section.id) or []
+                items = [
+                    {
+                        "label": f"{section.title} {n}",
+                        "value": "; ".join(
+                            f"{spec.label}: {display(spec, row.get(spec.id))}"
+                            for spec in section.fields
+                            if row.get(spec.id) not in (None, "")
+                        ),
+                    }
+                    for n, row in enumerate(rows, start=1)
+                ]
+            else:
+                items = [
+                    {"label": spec.label, "value": display(spec, application.answers.get(spec.id))}
+                    for spec in section.fields
+                    if application.answers.get(spec.id) not in (None, "", [])
+                ]
+            if items:
+                sections.append({"title": section.title, "items": items})
+        steps.append({"id": step.id, "title": step.title, "sections": sections})
+    return steps
