@@ -30,6 +30,7 @@ from typing import Any
 
 from zairyu.accounts.constants import UserKind
 from zairyu.accounts.kinds import ORGANIZATION_STAFF_KINDS
+from zairyu.catalogue.formspec import role_field_id
 from zairyu.catalogue.validators import roman_name_match_key
 from zairyu.registry.models import Resident
 
@@ -100,20 +101,23 @@ def registry_disclosure(
 
 
 def registry_answers(resident: Resident) -> dict[str, Any]:
-    """The record as form answers. Only for :func:`prefill_answers` and officers' tools: a
-    filer's form is filled through :func:`prefill_answers`, which applies the policy."""
+    """The record as form answers (keyed by the fields of the catalogue's roles). Only for
+    :func:`prefill_answers` and officers' tools: a filer's form is filled through
+    :func:`prefill_answers`, which applies the policy."""
     return {
-        "nationality": resident.nationality,
-        "roman_name": resident.roman_name,
-        "kanji_name": resident.kanji_name,
-        "sex": {"M": "male", "F": "female"}.get(resident.sex, ""),
-        "date_of_birth": resident.date_of_birth.isoformat(),
-        "address_prefecture": resident.prefecture,
-        "address_municipality": resident.municipality,
-        "address_street": resident.address_rest,
-        "card_expiry": resident.card_expires_on.isoformat(),
-        "current_period_of_stay": resident.period_of_stay,
-        "current_period_expiry": resident.stay_expires_on.isoformat() if resident.stay_expires_on else "",
+        role_field_id("identity.nationality"): resident.nationality,
+        role_field_id("identity.roman_name"): resident.roman_name,
+        role_field_id("applicant.kanji_name"): resident.kanji_name,
+        role_field_id("identity.sex"): {"M": "male", "F": "female"}.get(resident.sex, ""),
+        role_field_id("identity.date_of_birth"): resident.date_of_birth.isoformat(),
+        role_field_id("identity.prefecture"): resident.prefecture,
+        role_field_id("identity.municipality"): resident.municipality,
+        role_field_id("applicant.address_street"): resident.address_rest,
+        role_field_id("identity.card_expires_on"): resident.card_expires_on.isoformat(),
+        role_field_id("stay.period"): resident.period_of_stay,
+        role_field_id("stay.expires_on"): resident.stay_expires_on.isoformat()
+        if resident.stay_expires_on
+        else "",
     }
 
 
@@ -122,9 +126,10 @@ def prefill_answers(disclosure: Disclosure, resident: Resident | None) -> dict[s
     card number the filer typed (as the registry writes it)."""
     if resident is None:
         return {}
+    card = {role_field_id("identity.card_number"): resident.card_number}
     if disclosure.prefill:
-        return {**registry_answers(resident), "card_number": resident.card_number}
-    return {"card_number": resident.card_number}
+        return {**registry_answers(resident), **card}
+    return card
 
 
 def applicant_label(disclosure: Disclosure, resident: Resident | None, typed: str = "") -> str:

@@ -21,6 +21,9 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.reference import nationalities
+
 # Characters people type for a hyphen or dash, beyond what NFKC already maps to "-": the
 # hyphen and dash block, the minus sign, and the katakana prolonged sound mark a Japanese
 # input method produces for "-".
@@ -235,8 +238,6 @@ def normalize_nationality(value: object) -> str:
 
 
 def validate_nationality(value: str) -> None:
-    from zairyu.catalogue.reference import nationalities
-
     if value not in nationalities():
         raise ValidationError(
             _(
@@ -250,8 +251,6 @@ def validate_nationality(value: str) -> None:
 def normalize_prefecture(value: object) -> str:
     """``"13"``, ``"１３"``, ``"13 "`` and ``"東京都"``/``"Tokyo"`` all give ``"13"``; a single
     digit is zero-padded."""
-    from zairyu.catalogue import get_catalogue
-
     text = unicodedata.normalize("NFKC", _text(value)).strip()
     if text.isascii() and text.isdigit() and len(text) == 1:
         return f"0{text}"
@@ -263,8 +262,6 @@ def normalize_prefecture(value: object) -> str:
 
 
 def validate_prefecture(value: str) -> None:
-    from zairyu.catalogue import get_catalogue
-
     if value not in get_catalogue().prefectures:
         raise ValidationError(
             _(
@@ -280,8 +277,6 @@ def normalize_status(value: object) -> str:
 
 
 def validate_status(value: str) -> None:
-    from zairyu.catalogue import get_catalogue
-
     if value not in get_catalogue().entries:
         raise ValidationError(
             _("“%(value)s” is not a status of residence in the catalogue."),

@@ -19,7 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.crypto import salted_hmac
@@ -28,6 +30,8 @@ from django.utils.translation import gettext_lazy as _
 
 from zairyu.applications.rules.results import Problem, format_message
 from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.formspec import role_field_id
+from zairyu.catalogue.reference import nationalities
 from zairyu.catalogue.validators import (
     CARD_NUMBER_RE,
     normalize_card_number,
@@ -62,6 +66,31 @@ class IdentityInput:
 
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(IdentityInput))
+
+
+def identity_field_id(item: str) -> str:
+    """The form field of an identity item (``prefecture`` → ``address_prefecture``): the field
+    with the catalogue's role ``identity.<item>``. For naming, in a form, the item a
+    :class:`Problem` of :func:`crosscheck` is about (its ``field`` is the item)."""
+    return role_field_id(f"identity.{item}")
+
+
+def identity_from_answers(answers: Mapping[str, Any]) -> IdentityInput:
+    """The identity items as answered in a form (the fields of the ``identity.*`` roles)."""
+
+    def text(item: str) -> str:
+        return str(answers.get(identity_field_id(item), ""))
+
+    return IdentityInput(
+        nationality=text("nationality"),
+        roman_name=text("roman_name"),
+        sex=text("sex"),
+        date_of_birth=answers.get(identity_field_id("date_of_birth")),
+        prefecture=text("prefecture"),
+        municipality=text("municipality"),
+        card_number=text("card_number"),
+        card_expires_on=answers.get(identity_field_id("card_expires_on")),
+    )
 
 
 @dataclass(frozen=True)
@@ -178,8 +207,6 @@ def normalize_date(value: DateInput) -> DateInput:
 def normalize_identity_nationality(value: object) -> str:
     """The three-letter code, also from the country's name in Japanese or English (ベトナム,
     viet nam → VNM)."""
-    from zairyu.catalogue.reference import nationalities
-
     code = normalize_nationality(value)
     known = nationalities()
     if code in known or not code:

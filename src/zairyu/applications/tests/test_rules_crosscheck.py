@@ -10,6 +10,8 @@ from zairyu.applications.rules.crosscheck import (
     FIELDS,
     IdentityInput,
     crosscheck,
+    identity_field_id,
+    identity_from_answers,
     lookup_resident,
     mismatch_fingerprint,
     municipalities_match,
@@ -296,3 +298,28 @@ def test_the_fingerprint_follows_the_card_and_hides_it():
 def test_the_input_dataclass_is_immutable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         entered().roman_name = "X"  # type: ignore[misc]
+
+
+def test_the_identity_items_are_read_from_the_fields_of_their_roles():
+    assert identity_field_id("prefecture") == "address_prefecture"
+    assert identity_field_id("card_expires_on") == "card_expiry"
+    answers = {
+        "nationality": "VNM",
+        "roman_name": "NGUYEN VAN AN",
+        "sex": "male",
+        "date_of_birth": "1995-04-01",
+        "address_prefecture": "13",
+        "address_municipality": "新宿区",
+        "card_number": "AB12345678CD",
+        "occupation": "engineer",
+    }
+    assert identity_from_answers(answers) == IdentityInput(
+        nationality="VNM",
+        roman_name="NGUYEN VAN AN",
+        sex="male",
+        date_of_birth="1995-04-01",
+        prefecture="13",
+        municipality="新宿区",
+        card_number="AB12345678CD",
+        card_expires_on=None,
+    )

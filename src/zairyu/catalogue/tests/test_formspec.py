@@ -13,6 +13,7 @@ from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.formspec import (
     FIELD_TYPES,
     FORMS_DIR,
+    ROLES,
     FormSpecError,
     django_form_class,
     flat_columns,
@@ -22,6 +23,7 @@ from zairyu.catalogue.formspec import (
     load_form_library,
     normalize_and_validate,
     organization_part_as_pdf,
+    role_field_id,
 )
 
 try:
@@ -723,3 +725,51 @@ def test_the_django_form_speaks_with_the_field_names(extension):
     assert personal.errors["sex"] == ["Sex: “x” is not one of the options; choose from the list."]
     assert personal.errors["roman_name"] == ["Name (Latin letters): this is required; please fill it in."]
     assert "address_prefecture" not in personal.errors
+
+
+# --- roles ------------------------------------------------------------------------------------
+
+
+def test_every_role_is_given_to_one_field_of_the_library():
+    library = get_form_library()
+    assert set(library.roles) == set(ROLES)
+    for role, field_id in library.roles.items():
+        assert library.fields[field_id].role == role
+        assert role_field_id(role) == field_id
+    assert role_field_id("identity.prefecture") == "address_prefecture"
+    assert role_field_id("applicant.email") == "applicant_email"
+    with pytest.raises(KeyError, match="not a role"):
+        role_field_id("identity.shoe_size")
+
+
+def test_a_form_finds_the_fields_it_asks_by_role(extension):
+    assert extension.field_for_role("identity.card_number").id == "card_number"
+    assert extension.field_for_role("stay.expires_on").step == "2-2"
+    coe = form_for(procedure="P1", status="engineer_humanities", user_category="U5")
+    assert coe.field_for_role("identity.roman_name").id == "roman_name"
+    assert coe.field_for_role("identity.card_number") is None  # a COE applicant has no card yet
+    with pytest.raises(KeyError, match="not a role"):
+        extension.field_for_role("identity.shoe_size")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: _field(d, "sex").update(role="identity.gender"),
+            "field 'sex': unknown role 'identity.gender'",
+        ),
+        (
+            lambda d: _field(d, "occupation").update(role="identity.sex"),
+            "field 'occupation' has the role 'identity.sex' of field 'sex'",
+        ),
+        (lambda d: _field(d, "sex").pop("role"), r"no field has the role\(s\) \['identity.sex'\]"),
+        (
+            lambda d: _field(d, "family_name").update(role="identity.sex") or _field(d, "sex").pop("role"),
+            "field 'family_name' has the role 'identity.sex', which is answered once; it cannot repeat",
+        ),
+    ],
+)
+def test_broken_roles_are_refused(tmp_path, edit, message):
+    with pytest.raises(FormSpecError, match=message):
+        load_form_library(_broken_copy(tmp_path, "fields.yaml", edit))

@@ -44,30 +44,12 @@ def long_functions(path: Path) -> list[tuple[str, int]]:
     return found
 
 
-# The form engine's five long functions wait for its split into a package (issue #13, "the form
-# engine"; docs/architecture.md). Nothing may be added here; a name that is no longer long must go.
-PENDING_FORMSPEC_SPLIT = frozenset(
-    {
-        "src/zairyu/catalogue/formspec.py:_parse_field",
-        "src/zairyu/catalogue/formspec.py:load_form_library",
-        "src/zairyu/catalogue/formspec.py:_build_form",
-        "src/zairyu/catalogue/formspec.py:_normalize",
-        "src/zairyu/catalogue/formspec.py:normalize_and_validate",
-    }
-)
-
-
 def test_no_function_is_longer_than_80_lines_without_a_reason():
-    found = {
-        f"{path.relative_to(ROOT)}:{name}": length
+    offenders = [
+        f"{path.relative_to(ROOT)}:{name}:{length}"
         for path in production_sources()
         for name, length in long_functions(path)
-    }
-    offenders = [
-        f"{where}:{length}" for where, length in found.items() if where not in PENDING_FORMSPEC_SPLIT
     ]
-    stale = sorted(PENDING_FORMSPEC_SPLIT - set(found))
-    assert not stale, f"no longer long, take them off PENDING_FORMSPEC_SPLIT: {stale}"
     assert not offenders, (
         f"functions longer than {MAX_LINES} lines (split them, or say '{EXCUSE} …' in the docstring):\n"
         + "\n".join(offenders)
