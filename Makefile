@@ -6,7 +6,7 @@ PORT   ?= 8000
 TEST_WORKERS ?= auto
 export PORT
 
-.PHONY: install run test test-postgres bench lint typecheck format messages check-deploy clean api-schema api-contract
+.PHONY: install run test test-postgres bench walk screenshots lint typecheck format messages check-deploy clean api-schema api-contract
 
 ## make install: a development machine gets both locks; production installs requirements.lock alone
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
@@ -26,6 +26,14 @@ run: install
 ## make test: set up and run the whole suite (SQLite; tests needing PostgreSQL/Redis/Chromium say when skipped)
 test: install
 	$(PY) -m pytest -n $(TEST_WORKERS) -q
+
+## make walk: start `make run` on WALK_PORT (not 8000) with fresh data, follow every link as each demo
+## user in Chromium (desktop and phone): screenshots and axe-core into var/walk/, report var/walk/report.md
+WALK_PORT ?= 8123
+walk: install
+	$(PY) scripts/walk.py --port $(WALK_PORT)
+
+screenshots: walk
 
 ## make bench: run benchmarks/, one figure a line as `name: value unit`
 bench: install

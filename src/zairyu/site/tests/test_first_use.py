@@ -36,6 +36,8 @@ def test_the_site_address_follows_the_port_make_run_exports():
 def no_runserver(monkeypatch):
     calls = []
     monkeypatch.setattr(serve, "call_command", lambda *args, **kwargs: calls.append(args))
+    # No scheduler thread left behind: it would run the periodic tasks for the rest of the run.
+    monkeypatch.setattr(serve, "start_in_process_scheduler", lambda: None)
     monkeypatch.delenv("RUN_MAIN", raising=False)
     monkeypatch.setenv("PORT", "8000")  # restored after the test: serve sets it
     return calls
