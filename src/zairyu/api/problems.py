@@ -110,8 +110,32 @@ def pointer(*parts: Any) -> str:
 
 
 TOP_LEVEL_FIELDS = frozenset(
-    {"procedure", "status", "add_ons", "card_number", "organization_corporate_number", "facts", "method"}
+    {
+        "procedure",
+        "status",
+        "add_ons",
+        "card_number",
+        "organization_corporate_number",
+        "facts",
+        "method",
+        "birth_or_event_date",
+        "parent_card_number",
+    }
 )
+
+
+def _start_pointer(field: str) -> str | None:
+    """A problem of a stated fact (``applicant_unable``) or of its reason (``…_reason``) points at
+    ``/facts/<code>`` or ``/fact_reasons/<code>``; ``None`` for any other field."""
+    from zairyu.catalogue import get_catalogue
+
+    conditions = get_catalogue().conditions
+    if conditions.get(field) is not None and conditions[field].kind == "fact":
+        return pointer("facts", field)
+    code = field.removesuffix("_reason")
+    if code != field and conditions.get(code) is not None and conditions[code].reason:
+        return pointer("fact_reasons", code)
+    return None
 
 
 def problem_items_from(problems, *, answers_at: str = "answers") -> list[dict[str, Any]]:
@@ -122,7 +146,11 @@ def problem_items_from(problems, *, answers_at: str = "answers") -> list[dict[st
         item: dict[str, Any] = {"code": p.code, "detail": str(p.message)}
         field = getattr(p, "field", None)
         if field:
-            item["pointer"] = pointer(field) if field in TOP_LEVEL_FIELDS else pointer(answers_at, field)
+            item["pointer"] = (
+                pointer(field)
+                if field in TOP_LEVEL_FIELDS
+                else _start_pointer(field) or pointer(answers_at, field)
+            )
         items.append(item)
     return items
 

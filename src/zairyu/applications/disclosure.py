@@ -24,7 +24,7 @@ pre-fills and words its messages through :func:`registry_disclosure` and :func:`
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,25 +100,33 @@ def registry_disclosure(
     return NOTHING
 
 
+# What the record fills in, by the catalogue's role of the field (the card number is the key).
+_FROM_RECORD: dict[str, Callable[[Resident], Any]] = {
+    "identity.nationality": lambda r: r.nationality,
+    "identity.roman_name": lambda r: r.roman_name,
+    "applicant.kanji_name": lambda r: r.kanji_name,
+    "identity.sex": lambda r: {"M": "male", "F": "female"}.get(r.sex, ""),
+    "identity.date_of_birth": lambda r: r.date_of_birth.isoformat(),
+    "identity.prefecture": lambda r: r.prefecture,
+    "identity.municipality": lambda r: r.municipality,
+    "applicant.address_street": lambda r: r.address_rest,
+    "identity.card_expires_on": lambda r: r.card_expires_on.isoformat(),
+    "stay.period": lambda r: r.period_of_stay,
+    "stay.expires_on": lambda r: r.stay_expires_on.isoformat() if r.stay_expires_on else "",
+}
+REGISTRY_ROLES = frozenset({*_FROM_RECORD, "identity.card_number"})
+
+
+def registry_field_ids() -> frozenset[str]:
+    """The fields a draft may take from the record (where the policy allows pre-filling)."""
+    return frozenset(role_field_id(role) for role in REGISTRY_ROLES)
+
+
 def registry_answers(resident: Resident) -> dict[str, Any]:
     """The record as form answers (keyed by the fields of the catalogue's roles). Only for
     :func:`prefill_answers` and officers' tools: a filer's form is filled through
     :func:`prefill_answers`, which applies the policy."""
-    return {
-        role_field_id("identity.nationality"): resident.nationality,
-        role_field_id("identity.roman_name"): resident.roman_name,
-        role_field_id("applicant.kanji_name"): resident.kanji_name,
-        role_field_id("identity.sex"): {"M": "male", "F": "female"}.get(resident.sex, ""),
-        role_field_id("identity.date_of_birth"): resident.date_of_birth.isoformat(),
-        role_field_id("identity.prefecture"): resident.prefecture,
-        role_field_id("identity.municipality"): resident.municipality,
-        role_field_id("applicant.address_street"): resident.address_rest,
-        role_field_id("identity.card_expires_on"): resident.card_expires_on.isoformat(),
-        role_field_id("stay.period"): resident.period_of_stay,
-        role_field_id("stay.expires_on"): resident.stay_expires_on.isoformat()
-        if resident.stay_expires_on
-        else "",
-    }
+    return {role_field_id(role): read(resident) for role, read in _FROM_RECORD.items()}
 
 
 def prefill_answers(disclosure: Disclosure, resident: Resident | None) -> dict[str, Any]:

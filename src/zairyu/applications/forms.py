@@ -47,15 +47,38 @@ class StartForm(forms.Form):
         ),
     )
     add_ons = forms.MultipleChoiceField(
-        label=_("Apply at the same time for"), choices=(), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Apply at the same time for"),
+        choices=(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Online, a re-entry permit or a permission for another activity goes with a change, an "
+            "extension or an acquisition chosen above. For one of them on its own, apply at the "
+            "window of the regional immigration bureau."
+        ),
     )
     card_number = forms.CharField(
         label=_("The applicant's residence card number"),
         max_length=20,
         required=False,
         help_text=_(
-            "Not for a certificate of eligibility. 2 letters, 8 digits, 2 letters, e.g. AB12345678CD."
+            "Not for a certificate of eligibility or an acquisition. 2 letters, 8 digits, 2 letters, e.g. AB12345678CD."
         ),
+    )
+    birth_or_event_date = forms.DateField(
+        label=_("Acquisition only: the date of the birth or of the event"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "A child born in Japan, or someone who lost Japanese nationality, has no residence card: "
+            "an acquisition is filed within 30 days of the birth or event, without a card number."
+        ),
+    )
+    parent_card_number = forms.CharField(
+        label=_("Acquisition for a child born in Japan: a parent's residence card number"),
+        max_length=20,
+        required=False,
+        help_text=_("The card of the father or mother living in Japan, e.g. AB12345678CD."),
     )
     organization = forms.CharField(
         label=_("Corporate number of the receiving organization"),
@@ -72,9 +95,25 @@ class StartForm(forms.Form):
         required=False,
     )
     relative_lives_in_japan = forms.BooleanField(label=_("I (the relative) live in Japan."), required=False)
-    applicant_under_16_or_unable = forms.BooleanField(
-        label=_("The applicant is under 16, or cannot apply because of illness or another reason."),
+    # A relative (U3) files a change, extension or acquisition for an applicant under 16 — the
+    # registry's date of birth decides, on the filing day — or for one who cannot apply in person:
+    # only that is the filer's word, with the reason, which the officer reads.
+    applicant_unable = forms.BooleanField(
+        label=_("The applicant cannot apply in person because of illness or another reason."),
         required=False,
+        help_text=_(
+            "Not needed for an applicant under 16: their age is taken from the date of birth in the "
+            "registry on the day you file."
+        ),
+    )
+    applicant_unable_reason = forms.CharField(
+        label=_("Why the applicant cannot apply in person"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Needed when you tick the box above; the immigration officer reads it. At most 500 characters."
+        ),
     )
 
     def __init__(self, *args, user=None, **kwargs):
@@ -87,16 +126,22 @@ class StartForm(forms.Form):
             del self.fields["consulted_bureau"]
         if kind != "U3":
             del self.fields["relative_lives_in_japan"]
-            del self.fields["applicant_under_16_or_unable"]
+            del self.fields["applicant_unable"]
+            del self.fields["applicant_unable_reason"]
         if kind not in ORGANIZATION_STAFF_KINDS:
             del self.fields["organization"]
 
     def facts(self) -> dict[str, bool]:
         return {
             name: bool(self.cleaned_data.get(name))
-            for name in ("consulted_bureau", "relative_lives_in_japan", "applicant_under_16_or_unable")
+            for name in ("consulted_bureau", "relative_lives_in_japan", "applicant_unable")
             if name in self.fields and self.cleaned_data.get(name)
         }
+
+    def fact_reasons(self) -> dict[str, str]:
+        """The reason given for a stated fact whose condition asks one."""
+        text = (self.cleaned_data.get("applicant_unable_reason") or "").strip()
+        return {"applicant_unable": text} if "applicant_unable_reason" in self.fields and text else {}
 
 
 class DocumentUploadForm(forms.Form):

@@ -32,6 +32,15 @@ class Application(models.Model):
     applicant_resident = models.ForeignKey(
         "registry.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
     )
+    # An acquisition for a child born in Japan: the parent in the registry named at the start (the
+    # child has no record until the permission is issued).
+    parent_resident = models.ForeignKey(
+        "registry.Resident",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children_applications",
+    )
     receiving_organization = models.ForeignKey(
         "registry.ReceivingOrganization",
         null=True,
@@ -45,6 +54,9 @@ class Application(models.Model):
     facts = models.JSONField(
         default=dict, blank=True
     )  # what the filer stated for the matrix (F-01 / MISSION §2)
+    fact_reasons = models.JSONField(
+        default=dict, blank=True
+    )  # fact code → the reason the filer gave for it (the matrix asks one: "cannot apply in person"); the officer sees it
     steps_done = models.JSONField(default=list, blank=True)
     receipt_methods = models.JSONField(default=dict, blank=True)
     copied_from = models.ForeignKey(

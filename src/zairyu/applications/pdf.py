@@ -53,6 +53,7 @@ from zairyu.catalogue.formspec import (
     SectionSpec,
     choices_for,
     normalize_and_validate,
+    role_field_id,
 )
 from zairyu.catalogue.loader import Localized
 from zairyu.catalogue.validators import period_of_stay_parts
@@ -710,15 +711,21 @@ def applicant_facts(application: Application) -> dict[str, str]:
         application.filer, resident, identity_matched=bool(application.receipt_number)
     ).facts:
         resident = None
+
+    def answer(role: str) -> Any:
+        return answers.get(role_field_id(role))
+
     name = str(
-        answers.get("roman_name") or application.applicant_name or (resident.roman_name if resident else "")
+        answer("identity.roman_name")
+        or application.applicant_name
+        or (resident.roman_name if resident else "")
     )
-    kanji = str(answers.get("kanji_name") or (resident.kanji_name if resident else "") or "")
-    code = str(answers.get("nationality") or (resident.nationality if resident else "") or "")
+    kanji = str(answer("applicant.kanji_name") or (resident.kanji_name if resident else "") or "")
+    code = str(answer("identity.nationality") or (resident.nationality if resident else "") or "")
     nationality = nationalities().get(code)
-    birth = answers.get("date_of_birth") or (resident.date_of_birth.isoformat() if resident else "")
-    card = str(answers.get("card_number") or (resident.card_number if resident else "") or "")
-    expiry = answers.get("current_period_expiry") or (
+    birth = answer("identity.date_of_birth") or (resident.date_of_birth.isoformat() if resident else "")
+    card = str(answer("identity.card_number") or (resident.card_number if resident else "") or "")
+    expiry = answer("stay.expires_on") or (
         resident.stay_expires_on.isoformat() if resident and resident.stay_expires_on else ""
     )
     return {

@@ -34,6 +34,7 @@ class PlannedFiling:
     stay_expires_on: dt.date | None = None
     period_of_stay: str = ""
     birth_or_event_date: dt.date | None = None
+    applicant_born_on: dt.date | None = None  # the age conditions (a relative, U3)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,16 @@ _REASON_FIELDS = {
 }
 
 
+def _condition_item(condition: Any) -> str:
+    """The item of the plan a condition is decided by: the fact stated, the applicant's date of
+    birth (an age, or one of several where the age comes first), else the status."""
+    if condition.kind == "fact":
+        return f"facts.{condition.code}"
+    if condition.kind in ("applicant_age_under", "any"):
+        return "applicant_born_on"
+    return "status"
+
+
 def _matrix(plan: PlannedFiling, day: dt.date) -> tuple[list[Problem], list[ConditionState], list[Verdict]]:
     catalogue = get_catalogue()
     problems: list[Problem] = []
@@ -75,6 +86,7 @@ def _matrix(plan: PlannedFiling, day: dt.date) -> tuple[list[Problem], list[Cond
             status=plan.status,
             facts=plan.facts,
             on=day,
+            applicant_born=plan.applicant_born_on,
         )
         verdicts.append(answer.verdict)
         for reason in answer.reasons:
@@ -82,7 +94,7 @@ def _matrix(plan: PlannedFiling, day: dt.date) -> tuple[list[Problem], list[Cond
             where = _REASON_FIELDS.get(reason.code)
             code = reason.code
             if condition is not None:
-                where = f"facts.{condition.code}" if condition.kind == "fact" else "status"
+                where = _condition_item(condition)
                 code = f"condition_{reason.code}"
             problems.append(Problem(code, reason.message, field=where, data={"procedure": procedure}))
         for condition in answer.pending:
@@ -91,7 +103,7 @@ def _matrix(plan: PlannedFiling, day: dt.date) -> tuple[list[Problem], list[Cond
                     f"condition_{condition.code}",
                     condition.text,
                     severity=Severity.WARNING,
-                    field=f"facts.{condition.code}",
+                    field=_condition_item(condition),
                     data={"procedure": procedure},
                 )
             )

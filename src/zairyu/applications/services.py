@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -25,7 +26,15 @@ from zairyu.applications.checklist import checklist
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
 from zairyu.applications.disclosure import applicant_label, prefill_answers, registry_disclosure
 from zairyu.applications.models import Application, ApplicationData, ApplicationDocument, ApplicationRequest
-from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck, lookup_resident
+from zairyu.applications.rules.crosscheck import (
+    CrosscheckResult,
+    card_number_problem,
+    crosscheck,
+    identity_field_id,
+    identity_from_answers,
+    lookup_resident,
+)
+from zairyu.applications.rules.procedures import ACQUISITION
 from zairyu.applications.rules.receipt import (
     Document,
     ReceiptOptions,
@@ -37,8 +46,15 @@ from zairyu.applications.rules.results import Problem, Severity, format_message
 from zairyu.applications.rules.timing import timing_problems
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
-from zairyu.catalogue.formspec import FieldError, FormSpec, ValidationResult, form_for, normalize_and_validate
-from zairyu.catalogue.rules import combination_errors, eligibility
+from zairyu.catalogue.formspec import (
+    FieldError,
+    FormSpec,
+    ValidationResult,
+    form_for,
+    normalize_and_validate,
+    role_field_id,
+)
+from zairyu.catalogue.rules import add_on_alone, age_on, combination_errors, eligibility
 from zairyu.catalogue.validators import normalize_corporate_number
 from zairyu.core import clock
 from zairyu.core.audit import audit_record
@@ -100,6 +116,14 @@ class Start:
     card_number: str = ""
     organization_corporate_number: str = ""
     facts: dict[str, bool] | None = None
+    fact_reasons: dict[str, str] | None = None  # the reason for a stated fact whose condition asks one
+    # An acquisition (P4) is for someone without a card: the day of the birth or event, and for a
+    # child born in Japan the card of a parent in the registry (then the birth is the child's).
+    birth_or_event_date: dt.date | None = None
+    parent_card_number: str = ""
+
+
+FACT_REASON_MAX = 500
 
 
 def _scope_facts(
@@ -134,12 +158,15 @@ def start_problems(
     policy lets the messages name the record's dates (:mod:`zairyu.applications.disclosure`)."""
     catalogue = get_catalogue()
     problems: list[Problem] = []
-    if start.procedure not in catalogue.procedures or catalogue.procedures[start.procedure].add_on:
+    if start.procedure not in catalogue.procedures:
         return (
             [_problem("procedure_unknown", _("Choose one of the listed procedures."), field="procedure")],
             None,
             None,
         )
+    if catalogue.procedures[start.procedure].add_on:  # a re-entry permit or activity permission alone
+        reason = add_on_alone(catalogue.procedures[start.procedure])
+        return [_problem(reason.code, reason.message, field="procedure")], None, None
     if start.status not in catalogue.entries:
         return (
             [_problem("status_unknown", _("Choose a status of residence from the list."), field="status")],
@@ -150,9 +177,21 @@ def start_problems(
         problems.append(_problem(reason.code, reason.message, field="add_ons"))
     resident, organization, found = _start_parties(user=user, start=start, known_resident=known_resident)
     problems += found
-    facts = {**(start.facts or {}), **_scope_facts(user, resident=resident, organization=organization)}
-    problems += _start_eligibility(user=user, start=start, facts=facts, today=today)
-    if resident is not None:
+    parent, found = _acquisition_parent(start)
+    problems += found
+    facts = {
+        **(start.facts or {}),
+        **_scope_facts(user, resident=resident or parent, organization=organization),
+    }
+    problems += _start_eligibility(
+        user=user,
+        start=start,
+        facts=facts,
+        today=today,
+        resident=resident,
+        born=start.birth_or_event_date if parent is not None else None,
+    )
+    if start.procedure == ACQUISITION or resident is not None:
         disclosure = registry_disclosure(user, resident, identity_matched=identity_matched)
         problems += list(
             timing_problems(
@@ -160,10 +199,24 @@ def start_problems(
                 add_ons=start.add_ons,
                 resident=resident,
                 today=today,
-                disclose_dates=disclosure.facts,
+                birth_or_event_date=start.birth_or_event_date,
+                at_submission=True,  # an acquisition starts from the day of the birth or event
+                disclose_dates=disclosure.facts if resident is not None else True,
             )
         )
     return problems, resident, organization
+
+
+def _acquisition_parent(start: Start) -> tuple[Resident | None, list[Problem]]:
+    """For an acquisition of a child born in Japan, the parent's record named by their card; the
+    problem of a card number typed that finds none. ``None`` without a number (another event)."""
+    if start.procedure != ACQUISITION or not start.parent_card_number:
+        return None, []
+    parent = lookup_resident(start.parent_card_number)
+    if parent is not None:
+        return parent, []
+    problem = card_number_problem(start.parent_card_number)
+    return None, [_problem(problem.code, problem.message, field="parent_card_number")]
 
 
 def _start_parties(
@@ -173,21 +226,27 @@ def _start_parties(
     its corporate number, with a problem for each that is not found or missing."""
     problems: list[Problem] = []
     resident = organization = None
-    if start.procedure != "P1":
+    if start.procedure == ACQUISITION:
+        if start.card_number:
+            problems.append(
+                _problem(
+                    "acquisition_has_card",
+                    _(
+                        "An acquisition of status is for someone who has no residence card yet: a child born "
+                        "in Japan, or a person who lost Japanese nationality. Leave the applicant's card "
+                        "number empty; for a child, enter the card number of a parent living in Japan. "
+                        "Someone who holds a card files a change or an extension instead."
+                    ),
+                    field="card_number",
+                )
+            )
+    elif start.procedure != "P1":
         if known_resident is not None and known_resident.card_number == start.card_number:
             resident = known_resident
         else:
             resident = lookup_resident(start.card_number) if start.card_number else None
         if resident is None:
-            problems.append(
-                _problem(
-                    "card_not_found",
-                    _(
-                        "Enter the applicant's residence card number as printed on the card (2 letters, 8 digits, 2 letters)."
-                    ),
-                    field="card_number",
-                )
-            )
+            problems.append(card_number_problem(start.card_number))
     if start.organization_corporate_number:
         organization = ReceivingOrganization.objects.filter(
             corporate_number=normalize_corporate_number(start.organization_corporate_number)
@@ -211,25 +270,79 @@ def _start_parties(
     return resident, organization, problems
 
 
-def _start_eligibility(*, user: User, start: Start, facts: dict[str, bool], today: dt.date) -> list[Problem]:
-    """The matrix for the procedure and each add-on (MISSION §2), and an organization's account
-    that may no longer file."""
+def _start_eligibility(
+    *,
+    user: User,
+    start: Start,
+    facts: dict[str, bool],
+    today: dt.date,
+    resident: Resident | None,
+    born: dt.date | None = None,
+) -> list[Problem]:
+    """The matrix for the procedure and each add-on (MISSION §2) — the applicant's age from the
+    registry's date of birth on the filing day, a stated fact with its reason where the condition
+    asks one — and an organization's account that may no longer file."""
     catalogue = get_catalogue()
     problems: list[Problem] = []
+    seen: set[str] = set()
     for procedure in (start.procedure, *start.add_ons):
         if procedure not in catalogue.procedures:
             continue
         verdict = eligibility(
-            user_category=user.kind, procedure=procedure, status=start.status, facts=facts, on=today
+            user_category=user.kind,
+            procedure=procedure,
+            status=start.status,
+            facts=facts,
+            on=today,
+            applicant_born=resident.date_of_birth if resident is not None else born,
         )
-        for reason in verdict.reasons:
-            problems.append(_problem(reason.code, reason.message, field="status"))
-        for condition in verdict.pending:
-            problems.append(_problem(f"condition_{condition.code}", condition.text, field=condition.code))
+        found = [_problem(reason.code, reason.message, field="status") for reason in verdict.reasons]
+        found += [
+            _problem(f"condition_{condition.code}", condition.text, field=condition.code)
+            for condition in verdict.pending
+        ]
+        found += _fact_reason_problems(start, verdict.met)
+        for problem in found:
+            if problem.code not in seen:
+                seen.add(problem.code)
+                problems.append(problem)
     if user.kind in ORGANIZATION_STAFF_KINDS:
         may, why = organization_access.organization_may_file(user)
         if not may:
             problems.append(_problem("organization_expired", why))
+    return problems
+
+
+def _fact_reason_problems(start: Start, met: Iterable[Any]) -> list[Problem]:
+    """A stated fact that counts, whose condition asks for the reason, without one (or too long)."""
+    catalogue = get_catalogue()
+    reasons = start.fact_reasons or {}
+    codes = {c.code for c in met}
+    problems: list[Problem] = []
+    for code in sorted(codes):
+        condition = catalogue.conditions.get(code)
+        if condition is None or not condition.reason or not (start.facts or {}).get(code):
+            continue
+        text = str(reasons.get(code) or "").strip()
+        if not text:
+            problems.append(
+                _problem(
+                    "fact_reason_required",
+                    _(
+                        "Give the reason why the applicant cannot apply in person, in a few words (for "
+                        "example “in hospital until 20 May”): the officer reads it with the application."
+                    ),
+                    field=f"{code}_reason",
+                )
+            )
+        elif len(text) > FACT_REASON_MAX:
+            problems.append(
+                _problem(
+                    "fact_reason_too_long",
+                    _("Shorten the reason to at most %(max)d characters.") % {"max": FACT_REASON_MAX},
+                    field=f"{code}_reason",
+                )
+            )
     return problems
 
 
@@ -254,7 +367,14 @@ def application_create(
         answers = dict(copy_from.answers)
     disclosure = registry_disclosure(user, resident)
     if resident is not None:
-        answers = {**prefill_answers(disclosure, resident), **answers, "card_number": resident.card_number}
+        answers = {
+            **prefill_answers(disclosure, resident),
+            **answers,
+            role_field_id("identity.card_number"): resident.card_number,
+        }
+    answers = {**_filer_reason_prefill(start, resident, today), **answers}
+    parent, _found = _acquisition_parent(start)
+    answers = {**_acquisition_prefill(user, start, parent), **answers}
     application = Application.objects.create(
         filer=user,
         user_category=user.kind,
@@ -263,10 +383,18 @@ def application_create(
         status=start.status,
         group=entry.group.code if entry.group else "",
         applicant_resident=resident,
+        parent_resident=parent,
         receiving_organization=organization,
-        applicant_name=applicant_label(disclosure, resident, str(answers.get("roman_name", ""))),
+        applicant_name=applicant_label(
+            disclosure, resident, str(answers.get(role_field_id("identity.roman_name"), ""))
+        ),
         answers=answers,
         facts=dict(start.facts or {}),
+        fact_reasons={
+            code: str(text).strip()
+            for code, text in (start.fact_reasons or {}).items()
+            if (start.facts or {}).get(code) and str(text).strip()
+        },
         copied_from=copy_from if copy_from is not None and copy_from.filer_id == user.pk else None,
         filed_via=filed_via,
         draft_expires_at=clock.now() + dt.timedelta(days=settings.DRAFT_LIFETIME_DAYS),
@@ -275,6 +403,81 @@ def application_create(
         application, actor=user, ip=ip, audit_details={"procedure": start.procedure, "status": start.status}
     )
     return application
+
+
+def _acquisition_prefill(user: User, start: Start, parent: Resident | None) -> dict[str, Any]:
+    """An acquisition's answers known at the start: the day of the birth or event; for a child
+    born in Japan, the birth, and the address of the parent where the disclosure policy lets the
+    parent's record fill the form (the parent's own card, an organization's scope)."""
+    if start.procedure != ACQUISITION or start.birth_or_event_date is None:
+        return {}
+    answers: dict[str, Any] = {role_field_id("acquisition.event_date"): start.birth_or_event_date.isoformat()}
+    if parent is None:
+        return answers
+    answers.update(
+        {
+            role_field_id("acquisition.reason"): "birth",
+            role_field_id("identity.date_of_birth"): start.birth_or_event_date.isoformat(),
+        }
+    )
+    if registry_disclosure(user, parent).prefill:
+        answers.update(
+            {
+                role_field_id("identity.prefecture"): parent.prefecture,
+                role_field_id("identity.municipality"): parent.municipality,
+                role_field_id("applicant.address_street"): parent.address_rest,
+            }
+        )
+    return answers
+
+
+def _under_16(resident: Resident | None, today: dt.date, born: dt.date | None = None) -> bool | None:
+    """Whether the applicant is under 16 on ``today`` by the registry — or, for a child born in
+    Japan who is not in it yet, by the birth date given with a parent's card (None without)."""
+    birth = resident.date_of_birth if resident is not None else born
+    if birth is None:
+        return None
+    return age_on(birth, today) < 16
+
+
+def _filer_reason_prefill(start: Start, resident: Resident | None, today: dt.date) -> dict[str, Any]:
+    """A relative's "why a relative files", answered from what decided the start: the registry's
+    age, else the statement that the applicant cannot apply in person."""
+    field = role_field_id("relative.filer_reason")
+    newborn = (
+        start.birth_or_event_date if start.procedure == ACQUISITION and start.parent_card_number else None
+    )
+    under_16 = _under_16(resident, today, born=newborn)
+    if under_16:
+        return {field: "under_16"}
+    if (start.facts or {}).get("applicant_unable"):
+        return {field: "illness"}
+    return {}
+
+
+def _filer_reason_problems(application: Application, form: FormSpec, today: dt.date) -> list[Problem]:
+    """ "Under 16" chosen as the relative's reason while the registry makes the applicant 16 or
+    older on the filing day (the age is never the filer's word)."""
+    field = role_field_id("relative.filer_reason")
+    if not form.has_field(field) or application.answers.get(field) != "under_16":
+        return []
+    if _under_16(application.applicant_resident, today) is not False:
+        return []
+    return [
+        _problem(
+            "filer_reason_not_under_16",
+            _(
+                "“Why a relative files”: by the date of birth in the registry the applicant is 16 or older "
+                "on the filing date. A relative may file only if the applicant cannot apply in person "
+                "because of illness or another reason: choose that reason if it is so. If it was not stated "
+                "when this application was started, start a new one stating it (with the reason) from "
+                "“Start a new application with these answers” on its page; otherwise the applicant "
+                "files themselves."
+            ),
+            field=field,
+            steps=[form.field(field).step],
+        )
+    ]
 
 
 def duplicate_drafts(*, user: User, application: Application) -> list[Application]:
@@ -318,16 +521,21 @@ def application_save_step(
     result = normalize_and_validate(form, merged, step=step, today=clock.today())
     stored = {**application.answers, **answers, **result.cleaned}
     errors = list(result.errors)
+    known = {e.field_id for e in errors}
+    errors += [
+        e for e in _acquisition_step_errors(application, stored, clock.today()) if e.field_id not in known
+    ]
     if step == "2-2" and application.applicant_resident_id and not errors:
         errors += _crosscheck_errors(application, stored, user=user, ip=ip)
     application.answers = stored
     done = set(application.steps_done)
     (done.add if not errors else done.discard)(step)
     application.steps_done = sorted(done)
-    if form.has_field("roman_name") and stored.get("roman_name"):
-        application.applicant_name = str(stored["roman_name"])[:200]
-    if stored.get("applicant_email"):
-        application.applicant_email = str(stored["applicant_email"])[:254]
+    name_field, email_field = role_field_id("identity.roman_name"), role_field_id("applicant.email")
+    if form.has_field(name_field) and stored.get(name_field):
+        application.applicant_name = str(stored[name_field])[:200]
+    if stored.get(email_field):
+        application.applicant_email = str(stored[email_field])[:254]
     application.updated_at = clock.now()
     application.draft_expires_at = clock.now() + dt.timedelta(days=settings.DRAFT_LIFETIME_DAYS)
     application.save()
@@ -384,19 +592,6 @@ def application_save_answers(
     return SavedAnswers(steps=steps, errors=errors)
 
 
-def _identity_input(answers: dict[str, Any]) -> IdentityInput:
-    return IdentityInput(
-        nationality=str(answers.get("nationality", "")),
-        roman_name=str(answers.get("roman_name", "")),
-        sex=str(answers.get("sex", "")),
-        date_of_birth=answers.get("date_of_birth"),
-        prefecture=str(answers.get("address_prefecture", "")),
-        municipality=str(answers.get("address_municipality", "")),
-        card_number=str(answers.get("card_number", "")),
-        card_expires_on=answers.get("card_expiry"),
-    )
-
-
 _CROSSCHECK_SCOPE = "crosscheck"
 _CROSSCHECK_WINDOW_SECONDS = 3600
 
@@ -423,7 +618,7 @@ def crosscheck_blocked(*, user: User, resident: Resident) -> bool:
 def _crosscheck_throttled_error() -> FieldError:
 
     return FieldError(
-        "card_number",
+        identity_field_id("card_number"),
         "crosscheck_throttled",
         _(
             "Too many attempts that do not match the residence card record. For your protection, "
@@ -448,7 +643,7 @@ def _crosscheck_errors(
             action="applications.crosscheck_blocked", actor=user, target=application, ip=ip, details={}
         )
         return [_crosscheck_throttled_error()]
-    result = crosscheck(entered=_identity_input(answers), resident=resident)
+    result = crosscheck(entered=identity_from_answers(answers), resident=resident)
     audit_record(
         action="applications.crosscheck_match" if result.ok else "applications.crosscheck_mismatch",
         actor=user,
@@ -465,15 +660,8 @@ def _crosscheck_errors(
     ]
     if not all(within):
         return [_crosscheck_throttled_error()]
-    field_of = {
-        "prefecture": "address_prefecture",
-        "municipality": "address_municipality",
-        "card_expires_on": "card_expiry",
-    }
     return [
-        FieldError(
-            field_of.get(problem.field or "", problem.field or "card_number"), problem.code, problem.message
-        )
+        FieldError(identity_field_id(problem.field or "card_number"), problem.code, problem.message)
         for problem in result.messages
         if problem.blocks
     ]
@@ -531,18 +719,22 @@ def application_detach(
 def application_receipt_options(application: Application) -> tuple[ReceiptOptions, type[Document]]:
 
     answers = application.answers
-    birth = answers.get("date_of_birth")
+    birth = answers.get(role_field_id("identity.date_of_birth"))
     try:
         birth_date = dt.date.fromisoformat(birth) if isinstance(birth, str) and birth else None
     except ValueError:
         birth_date = None
+    resident = application.applicant_resident
     options = receipt_options(
         procedure=application.procedure,
         status=application.status,
-        period_of_stay=answers.get("desired_period_of_stay") or None,
-        kanji_name_requested=False,
+        period_of_stay=answers.get(role_field_id("stay.desired_period")) or None,
+        kanji_name_requested=answers.get(role_field_id("card.kanji_name_requested")) is True,
         applicant_birth_date=birth_date,
         today=clock.today(),
+        # Whether the current card shows a kanji name only decides whether post stays open; the
+        # registry's kanji name itself is never shown to the filer.
+        card_has_kanji_name=resident is not None and bool(resident.kanji_name),
     )
     return options, Document
 
@@ -564,6 +756,32 @@ def application_set_receipt_method(
 # --- submission -------------------------------------------------------------------------------
 
 
+def acquisition_event_date(application: Application, answers: dict[str, Any] | None = None) -> dt.date | None:
+    """The day of the birth or event of an acquisition, as answered (``None`` before it is)."""
+    if application.procedure != ACQUISITION:
+        return None
+    value = (application.answers if answers is None else answers).get(role_field_id("acquisition.event_date"))
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+def _acquisition_step_errors(
+    application: Application, answers: dict[str, Any], today: dt.date
+) -> list[FieldError]:
+    """At each step of an acquisition: the 30-day limit (and a date after today), said on the
+    date's item with the day it ran out and where to go instead."""
+    event = acquisition_event_date(application, answers)
+    if event is None:
+        return []
+    found = timing_problems(
+        procedure=application.procedure, add_ons=(), resident=None, today=today, birth_or_event_date=event
+    )
+    field = role_field_id("acquisition.event_date")
+    return [FieldError(field, p.code, p.message) for p in found if p.blocks]
+
+
 def application_problems(application: Application, *, today: dt.date, at_submission: bool) -> list[Problem]:
     """Everything that stops this application now: re-checked at every step and at submission."""
     problems: list[Problem] = []
@@ -576,10 +794,15 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
             application.receiving_organization.corporate_number if application.receiving_organization else ""
         ),
         facts=application.facts or {},
+        fact_reasons=application.fact_reasons or {},
+        birth_or_event_date=acquisition_event_date(application),
+        parent_card_number=application.parent_resident.card_number if application.parent_resident else "",
     )
     resident = application.applicant_resident
     identity = (
-        crosscheck(entered=_identity_input(application.answers), resident=resident) if resident else None
+        crosscheck(entered=identity_from_answers(application.answers), resident=resident)
+        if resident
+        else None
     )
     start_checks, _resident, _org = start_problems(
         user=application.filer,
@@ -593,7 +816,7 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
     result = normalize_and_validate(form, application.answers, today=today)
     if resident is not None and crosscheck_blocked(user=application.filer, resident=resident):
         error = _crosscheck_throttled_error()
-        problems.append(_problem(error.code, error.message, field="card_number", steps=["2-2"]))
+        problems.append(_problem(error.code, error.message, field=error.field_id, steps=["2-2"]))
     if result.errors:
         problems.append(
             _problem(
@@ -607,24 +830,19 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
     # F-02 again at submission: the identity items as they are now against the card record
     # (answers changed after step 2-2 — by the API or a bulk file — are caught here too).
     if identity is not None and not result.errors and not identity.ok:
-        problems.append(
-            _problem(
-                "identity_mismatch",
-                _("The applicant's identity items do not match the residence card record: check step 2-2."),
-                field="card_number",
-                steps=["2-2"],
-            )
-        )
+        problems += _identity_problems(identity, form)
+    problems += _filer_reason_problems(application, form, today)
     problems += _document_problems(application, form)
     options, _doc = application_receipt_options(application)
     method = application.receipt_methods.get(options.document)
     problems += [p for p in receipt_method_problems(options=options, method=method) if p.blocks]
-    if not application.applicant_email and not application.answers.get("applicant_email"):
+    email_field = role_field_id("applicant.email")
+    if not application.applicant_email and not application.answers.get(email_field):
         problems.append(
             _problem(
                 "applicant_email_missing",
                 _("Enter the applicant's e-mail address (step 2-1)."),
-                field="applicant_email",
+                field=email_field,
             )
         )
     return problems
@@ -691,12 +909,29 @@ def photo_required(application: Application) -> bool:
     return not (application.procedure == "P1" and application.receipt_methods.get("coe") == "email")
 
 
+def _identity_problems(identity: CrosscheckResult, form: FormSpec) -> list[Problem]:
+    """One problem for each identity item that does not match the card record, naming the item
+    and the step where it is asked (never the record's value)."""
+    found = []
+    for problem in identity.messages:
+        if not problem.blocks:
+            continue
+        field = identity_field_id(problem.field or "card_number")
+        step = form.field(field).step if form.has_field(field) else "2-2"
+        found.append(
+            _problem("identity_mismatch", problem.message, field=field, steps=[step], item=problem.field)
+        )
+    return found
+
+
 def _office_for(application: Application) -> str:
     catalogue = get_catalogue()
     if application.procedure == "P1" and application.receiving_organization is not None:
         return catalogue.office_for_prefecture(application.receiving_organization.prefecture).code
-    prefecture = application.answers.get("address_prefecture") or (
-        application.applicant_resident.prefecture if application.applicant_resident else ""
+    # The applicant's address as answered; else the card record's, or for a newborn the parent's.
+    record = application.applicant_resident or application.parent_resident
+    prefecture = application.answers.get(identity_field_id("prefecture")) or (
+        record.prefecture if record is not None else ""
     )
     return catalogue.office_for_prefecture(prefecture).code
 
@@ -786,7 +1021,11 @@ def _fee(application: Application, today: dt.date) -> int:
     for procedure in (application.procedure, *application.add_ons):
         variant = None
         if procedure == "P6":
-            variant = "multiple" if application.answers.get("reentry_kind") == "multiple" else "single"
+            variant = (
+                "multiple"
+                if application.answers.get(role_field_id("reentry.kind")) == "multiple"
+                else "single"
+            )
         total += fee_for(procedure=procedure, on=today, channel="online", variant=variant)
     return total
 
@@ -803,7 +1042,7 @@ def _submission_mail(application: Application) -> lifecycle.Mail:
     }
     filer = application.filer
     recipients = [(filer.email, f"application_received:{application.pk}:filer")]
-    applicant_email = application.applicant_email or application.answers.get("applicant_email")
+    applicant_email = application.applicant_email or application.answers.get(role_field_id("applicant.email"))
     if applicant_email and applicant_email.lower() != (filer.email or "").lower():
         recipients.append((applicant_email, f"application_received:{application.pk}:applicant"))
     return lifecycle.Mail(

@@ -7,12 +7,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zairyu.applications.models import Application
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
-from zairyu.catalogue.formspec import FormSpec, choices_for
+from zairyu.catalogue.formspec import FormSpec, choices_for, role_field_id
 from zairyu.core import clock
+
+# How the result of the application is handed over (the receipt method), as the filer chose it.
+METHOD_LABELS = {
+    "email": gettext_lazy("By e-mail (electronic certificate of eligibility, no photo)"),
+    "post": gettext_lazy("By post"),
+    "window": gettext_lazy("At the bureau window"),
+}
 
 
 def fee_lines(application: Application) -> list[dict[str, Any]]:
@@ -22,7 +30,11 @@ def fee_lines(application: Application) -> list[dict[str, Any]]:
     for code in (application.procedure, *application.add_ons):
         variant = None
         if code == "P6":
-            variant = "multiple" if application.answers.get("reentry_kind") == "multiple" else "single"
+            variant = (
+                "multiple"
+                if application.answers.get(role_field_id("reentry.kind")) == "multiple"
+                else "single"
+            )
         lines.append(
             {
                 "procedure": get_catalogue().procedures[code].name,
@@ -78,3 +90,18 @@ def answers_summary(application: Application, form_spec: FormSpec) -> list[dict[
                 sections.append({"title": section.title, "items": items})
         steps.append({"id": step.id, "title": step.title, "sections": sections})
     return steps
+
+
+def stated_facts(application: Application) -> list[dict[str, Any]]:
+    """What the filer stated for the matrix, each with the condition's text (in the reader's
+    language) and the reason given where the condition asks one: for the officer's review."""
+    conditions = get_catalogue().conditions
+    return [
+        {
+            "code": code,
+            "text": conditions[code].text if code in conditions else code,
+            "reason": (application.fact_reasons or {}).get(code, ""),
+        }
+        for code, value in sorted((application.facts or {}).items())
+        if value and code in conditions and conditions[code].kind == "fact"
+    ]

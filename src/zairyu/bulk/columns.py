@@ -14,7 +14,7 @@ from typing import Any
 from zairyu.accounts.kinds import ORGANIZATION_STAFF_KINDS
 from zairyu.bulk.constants import ORGANIZATION_COLUMN
 from zairyu.catalogue import get_catalogue
-from zairyu.catalogue.formspec import Choice, Column, FormSpec, flat_columns, form_for
+from zairyu.catalogue.formspec import Choice, Column, FormSpec, flat_columns, form_for, role_field_id
 from zairyu.catalogue.loader import Localized
 
 _CODED = frozenset({"choice", "multi_choice", "country", "prefecture", "status_of_residence", "boolean"})
@@ -122,7 +122,8 @@ def needs_organization_column(form: FormSpec) -> bool:
 def bulk_columns(form: FormSpec, *, today: dt.date | None = None) -> list[BulkColumn]:
     """The template's columns, in order."""
     columns = [_from_catalogue(column, form) for column in flat_columns(form, today=today)]
-    first = [c for c in columns if c.key == "card_number"] if form.procedure != "P1" else []
+    card_field = role_field_id("identity.card_number")
+    first = [c for c in columns if c.key == card_field] if form.procedure != "P1" else []
     rest = [c for c in columns if c not in first]
     if needs_organization_column(form):
         first = [organization_column()]

@@ -5,7 +5,9 @@ without BOM) or Shift_JIS/CP932 and nothing else; an XLSX is a ZIP whose entries
 (count, uncompressed size, DTDs and entities) before openpyxl opens it in read-only mode, with
 defusedxml in place, and its rows and columns are read up to fixed bounds. A formula is never
 evaluated: the cell is reported. What is refused is refused at once, with a message that says
-what to do; what is wrong in one cell is reported for that cell when the row is processed.
+what to do; what is wrong in one cell is reported for that cell when the row is processed, and
+what the user typed there is kept (:attr:`ParsedRow.refused`) to be written back, made inert, in
+the annotated file.
 """
 
 from __future__ import annotations
@@ -44,13 +46,23 @@ class ParsedRow:
     number: int  # the row number a spreadsheet shows
     cells: dict[str, str]  # column key → text; blank cells left out
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (key, code, detail)
+    # column key → what the user typed in a refused cell (a formula, an Excel error), never read
+    # as an answer: kept to be written back, made inert, in the annotated file. A cell refused
+    # as too long is not kept (no cell is kept beyond the limit read).
+    refused: dict[str, str] = field(default_factory=dict)
 
     def as_data(self) -> dict[str, Any]:
-        return {"n": self.number, "c": self.cells, "p": [list(p) for p in self.problems]}
+        data = {"n": self.number, "c": self.cells, "p": [list(p) for p in self.problems]}
+        return {**data, "r": self.refused} if self.refused else data
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ParsedRow:
-        return cls(number=data["n"], cells=data["c"], problems=[tuple(p) for p in data.get("p", [])])
+        return cls(
+            number=data["n"],
+            cells=data["c"],
+            problems=[tuple(p) for p in data.get("p", [])],
+            refused=dict(data.get("r", {})),
+        )
 
 
 @dataclass
@@ -74,7 +86,11 @@ def column_letter(index: int) -> str:
 def escape_cell(value: Any) -> Any:
     """A value written into a CSV or a workbook, made inert: text that a spreadsheet would run as a
     formula gets a leading apostrophe."""
-    if isinstance(value, str) and value and value[0] in ("=", "+", "-", "@", "\t", "\r"):
+    if (
+        isinstance(value, str)
+        and value
+        and (value[0] in ("=", "+", "-", "@", "\t", "\r") or _cell_problem(value))
+    ):
         return "'" + value
     return value
 
@@ -239,15 +255,18 @@ def _damaged() -> FileRefused:
 
 
 def _xlsx_text(cell: Any) -> tuple[str, str | None]:
-    """A cell as text and its problem (``formula``, ``excel_error``) if any."""
+    """A cell as text and its problem (``formula``, ``excel_error``) if any; the text of a
+    formula is the formula as written (never evaluated), of an Excel error the error (``#N/A``)."""
     value = cell.value
     data_type = getattr(cell, "data_type", None)
     if value is None:
         return "", None
     if data_type == "f" or (isinstance(value, str) and data_type != "s" and value.startswith("=")):
-        return "", "formula"
+        # An array formula is an object holding its text; a data table's has none.
+        text = getattr(value, "text", value)
+        return (text if isinstance(text, str) else "="), "formula"
     if data_type == "e":
-        return "", "excel_error"
+        return str(value), "excel_error"
     if isinstance(value, bool):
         return ("true" if value else "false"), None
     if isinstance(value, dt.datetime):
@@ -287,12 +306,13 @@ def _parse_xlsx(data: bytes, expected: list[str], required: set[str]) -> ParsedF
         def rows():
             for number, row in enumerate(sheet.iter_rows(max_col=max_col), start=1):
                 texts: list[str] = []
-                problems: dict[int, str] = {}
+                problems: dict[int, tuple[str, str]] = {}
                 for index, cell in enumerate(row):
                     text, problem = _xlsx_text(cell)
-                    texts.append(text)
+                    # A refused cell counts as blank for finding the key row and the width.
+                    texts.append("" if problem else text)
                     if problem:
-                        problems[index] = problem
+                        problems[index] = (problem, text)
                 yield number, (texts, problems)
 
         try:
@@ -320,8 +340,8 @@ def _is_key_row(cells: list[str]) -> bool:
 
 
 def _rows_to_file(kind: str, records, expected: list[str], required: set[str]) -> ParsedFile:
-    """From (row number, cells) — cells a list of texts, or (texts, {index: problem}) — to a
-    parsed file: find the key row, check the columns, read the applicants' rows."""
+    """From (row number, cells) — cells a list of texts, or (texts, {index: (problem, what the
+    cell holds)}) — to a parsed file: find the key row, check the columns, read the applicants' rows."""
     max_rows = limit("MAX_ROWS")
     scan_max = limit("SCAN_MAX_ROWS")
     max_columns = limit("MAX_COLUMNS")
@@ -376,33 +396,37 @@ def _check_width(number: int, texts: list[str], max_columns: int) -> None:
 def _read_row(
     number: int,
     texts: list[str],
-    problems: dict[int, str],
+    problems: dict[int, tuple[str, str]],
     positions: list[tuple[int, str]],
     cell_max: int,
 ) -> ParsedRow | None:
-    """One applicant's row: its cells by key and the problems of its cells; None when it holds
-    neither (only blanks in the columns that are read)."""
+    """One applicant's row: its cells by key, the problems of its cells and what the refused
+    ones hold; None when it holds neither (only blanks in the columns that are read)."""
     cells: dict[str, str] = {}
     row_problems: list[tuple[str, str, str]] = []
+    refused: dict[str, str] = {}
     for index, key in positions:
         text = texts[index] if index < len(texts) else ""
+        problem: str | None = None
         if index in problems:
-            row_problems.append((key, problems[index], ""))
-            continue
-        if len(text) > cell_max:
+            problem, text = problems[index]
+        elif len(text) > cell_max:
             row_problems.append((key, "too_long", str(len(text))))
             continue
-        if text[:1] == "'":
-            text = _unescape(text)
-        problem = _cell_problem(text)
+        else:
+            if text[:1] == "'":
+                text = _unescape(text)
+            problem = _cell_problem(text)
         if problem:
-            row_problems.append((key, problem, text.strip()[:12]))
+            row_problems.append((key, problem, text.strip()[:12] if problem == "formula" else ""))
+            if text and len(text) <= cell_max:
+                refused[key] = text
             continue
         if text.strip():
             cells[key] = text
     if not cells and not row_problems:
         return None
-    return ParsedRow(number=number, cells=cells, problems=row_problems)
+    return ParsedRow(number=number, cells=cells, problems=row_problems, refused=refused)
 
 
 def _check_read(*, found_keys: bool, rows: list[ParsedRow], count: int, more: bool, max_rows: int) -> None:

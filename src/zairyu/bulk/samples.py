@@ -15,31 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from zairyu.applications.disclosure import registry_answers, registry_field_ids
 from zairyu.applications.samples import sample_answers
 from zairyu.bulk.columns import BulkColumn, bulk_columns, cell_value
 from zairyu.bulk.constants import FIRST_DATA_ROW
 from zairyu.bulk.workbook import SheetData, csv_bytes, example_cells, workbook_bytes
-from zairyu.catalogue.formspec import FormSpec
+from zairyu.catalogue.formspec import FormSpec, role_field_id
 from zairyu.core import clock
-
-# What the registry fills in: a deliberate error never goes there (it would be a cross-check
-# mismatch, which is throttled, not a cell error).
-REGISTRY_KEYS = frozenset(
-    {
-        "nationality",
-        "roman_name",
-        "kanji_name",
-        "sex",
-        "date_of_birth",
-        "address_prefecture",
-        "address_municipality",
-        "address_street",
-        "card_number",
-        "card_expiry",
-        "current_period_of_stay",
-        "current_period_expiry",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -51,16 +33,17 @@ class Injected:
 
 
 def _registry_answers(resident) -> dict[str, Any]:
-    from zairyu.applications.disclosure import registry_answers as answers_from_registry
-
-    return {**answers_from_registry(resident), "card_number": resident.card_number}
+    return {**registry_answers(resident), role_field_id("identity.card_number"): resident.card_number}
 
 
 def _error_candidates(columns: list[BulkColumn]) -> list[tuple[BulkColumn, str, str]]:
     """(column, bad value, expected code) for the columns a deliberate error may go into."""
+    # What the registry fills in: a deliberate error never goes there (it would be a cross-check
+    # mismatch, which is throttled, not a cell error).
+    from_registry = registry_field_ids()
     found: list[tuple[BulkColumn, str, str]] = []
     for column in columns:
-        if column.row is not None or column.fixed_value or column.key in REGISTRY_KEYS:
+        if column.row is not None or column.fixed_value or column.key in from_registry:
             continue
         if column.required != "always":
             continue

@@ -52,7 +52,7 @@ from zairyu.applications import services as applications
 from zairyu.applications.constants import EDITABLE_STATES, SUBMITTED_STATES, ApplicationState
 from zairyu.applications.disclosure import prefill_answers, registry_disclosure
 from zairyu.applications.models import Application
-from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck
+from zairyu.applications.rules.crosscheck import crosscheck, identity_from_answers
 from zairyu.applications.rules.results import Problem
 from zairyu.applications.rules.timing import timing_problems
 from zairyu.bulk.columns import (
@@ -71,7 +71,8 @@ from zairyu.bulk.constants import (
 from zairyu.bulk.models import BulkImport, BulkRow
 from zairyu.bulk.parsing import FileRefused, ParsedFile, ParsedRow, column_letter, parse_upload
 from zairyu.catalogue import get_catalogue
-from zairyu.catalogue.formspec import FieldError, FormSpec, normalize_and_validate
+from zairyu.catalogue.formspec import FieldError, FormSpec, normalize_and_validate, role_field_id
+from zairyu.catalogue.formspec.values import read_date
 from zairyu.catalogue.rules import combination_errors, eligibility
 from zairyu.catalogue.validators import (
     CARD_NUMBER_RE,
@@ -322,7 +323,9 @@ class StartChecks:
                 return True
         return False
 
-    def start(self, *, card_number: str, corporate_number: str) -> applications.Start:
+    def start(
+        self, *, card_number: str, corporate_number: str, event_date: dt.date | None = None
+    ) -> applications.Start:
         return applications.Start(
             procedure=self.procedure,
             status=self.status,
@@ -330,29 +333,26 @@ class StartChecks:
             card_number=card_number if self.procedure != "P1" else "",
             organization_corporate_number=corporate_number,
             facts={},
+            birth_or_event_date=event_date,  # an acquisition's 30 days run from the row's date
         )
 
-    def problems(self, *, card_number: str, corporate_number: str) -> list[Problem]:
+    def problems(
+        self, *, card_number: str, corporate_number: str, event_date: dt.date | None = None
+    ) -> list[Problem]:
         problems, _resident, _organization = applications.start_problems(
             user=self.user,
-            start=self.start(card_number=card_number, corporate_number=corporate_number),
+            start=self.start(
+                card_number=card_number, corporate_number=corporate_number, event_date=event_date
+            ),
             today=self.today,
         )
         return [p for p in problems if p.blocks]
 
 
-def identity_of(answers: dict[str, Any]) -> IdentityInput:
-    """The identity items of a set of answers, as the single steps cross-check them."""
-    return IdentityInput(
-        nationality=str(answers.get("nationality", "")),
-        roman_name=str(answers.get("roman_name", "")),
-        sex=str(answers.get("sex", "")),
-        date_of_birth=answers.get("date_of_birth"),
-        prefecture=str(answers.get("address_prefecture", "")),
-        municipality=str(answers.get("address_municipality", "")),
-        card_number=str(answers.get("card_number", "")),
-        card_expires_on=answers.get("card_expiry"),
-    )
+def _event_date(answers: dict[str, Any]) -> dt.date | None:
+    """An acquisition row's date of the birth or event, as typed (the 30 days run from it)."""
+    value = answers.get(role_field_id("acquisition.event_date"))
+    return read_date(value) if isinstance(value, str) else None
 
 
 # --- one row ------------------------------------------------------------------------------------
@@ -365,7 +365,6 @@ _CELL_MESSAGES = {
 _DUPLICATE = _(
     "The same applicant is already in row %(row)s of this file; only that row was read. Delete one of the two rows."
 )
-_START_FIELDS = {"card_number": "card_number", "organization": ORGANIZATION_COLUMN}
 
 
 @dataclass
@@ -413,13 +412,19 @@ class RowChecker:
         # The form's fields and sections by id, with their step (FormSpec walks its tree on each ask).
         self.step_of = {f.id: f.step for f in self.form.fields}
         self.step_of.update({s.id: s.step for s in self.form.sections})
-        self.has_roman_name = "roman_name" in self.step_of
+        # The columns code reads by meaning: the fields of the catalogue's roles.
+        self.card_field = role_field_id("identity.card_number")
+        self.name_field = role_field_id("identity.roman_name")
+        self.passport_field = role_field_id("applicant.passport_number")
+        self.has_roman_name = self.name_field in self.step_of
+        # A start problem names the start form's field; the file has the column of that field.
+        self.start_columns = {"card_number": self.card_field, "organization": ORGANIZATION_COLUMN}
         self.letters = {key: column_letter(index) for index, key in bulk_import.columns}
         self.file_columns = [self.columns[key] for _i, key in bulk_import.columns if key in self.columns]
         self.by_field = columns_by_field(self.file_columns)
         self.starts = StartChecks(user=self.user, form=self.form, today=self.today)
         self.p1 = self.form.procedure == "P1"
-        cards = {normalize_card_number(r.cells.get("card_number", "")) for r in rows}
+        cards = {normalize_card_number(r.cells.get(self.card_field, "")) for r in rows}
         self.residents = {
             resident.card_number: resident
             for resident in Resident.objects.filter(
@@ -457,10 +462,10 @@ class RowChecker:
 
     def natural_key(self, cells: dict[str, str]) -> str:
         if self.p1:
-            passport = "".join(cells.get("passport_number", "").split()).upper().replace("-", "")
-            name = normalize_roman_name(cells.get("roman_name", ""))
+            passport = "".join(cells.get(self.passport_field, "").split()).upper().replace("-", "")
+            name = normalize_roman_name(cells.get(self.name_field, ""))
             return f"passport:{passport}:{name}" if passport and name else ""
-        card = normalize_card_number(cells.get("card_number", ""))
+        card = normalize_card_number(cells.get(self.card_field, ""))
         return f"card:{card}" if card else ""
 
     def error(self, row: int, key: str, code: str, message: Any) -> dict[str, Any]:
@@ -501,7 +506,7 @@ class RowChecker:
         key = self.natural_key(row.cells)
         answers, corporate_number = row_answers(self.file_columns, row.cells)
         cell_errors = self._cell_errors(row)
-        label = str(row.cells.get("roman_name", "")).strip()[:200]
+        label = str(row.cells.get(self.name_field, "")).strip()[:200]
         verdict = RowVerdict(row=row, natural_key=key, state=RowState.REFUSED, label=label, answers=answers)
         verdict.corporate_number = corporate_number
         if key and self.first_row.get(key, row.number) != row.number:
@@ -528,7 +533,7 @@ class RowChecker:
             verdict.existing = existing
             return verdict
 
-        card = normalize_card_number(row.cells.get("card_number", "")) if not self.p1 else ""
+        card = normalize_card_number(row.cells.get(self.card_field, "")) if not self.p1 else ""
         resident = self.residents.get(card) if card else None
         organization = (
             self.organizations.get(normalize_corporate_number(corporate_number)) if corporate_number else None
@@ -538,15 +543,18 @@ class RowChecker:
             resident=resident, organization=organization, corporate_number=corporate_number
         ):
             problems = self.starts.problems(
-                card_number=row.cells.get("card_number", ""), corporate_number=corporate_number
+                card_number=row.cells.get(self.card_field, ""),
+                corporate_number=corporate_number,
+                event_date=_event_date(answers),
             )
             if problems:
                 verdict.errors = cell_errors + [
-                    self.error(row.number, _START_FIELDS.get(p.field or "", ""), p.code, p.message)
+                    self.error(row.number, self.start_columns.get(p.field or "", ""), p.code, p.message)
                     for p in problems
                 ]
                 return verdict
-            logger.warning("bulk start checks refused row %s that start_problems accepts", row.number)
+            if self.form.procedure != "P4":  # an acquisition has no card record to pre-check
+                logger.warning("bulk start checks refused row %s that start_problems accepts", row.number)
             verdict.slow = True
 
         verdict.existing = existing
@@ -562,13 +570,13 @@ class RowChecker:
         verdict.stored = {**merged, **result.cleaned}
         # As the single steps do: the identity is cross-checked when step 2-2 is saved clean.
         checked = resident is not None and "2-2" in self.form.step_ids and "2-2" not in failing_steps
-        if checked and not crosscheck(entered=identity_of(verdict.stored), resident=resident).ok:
+        if checked and not crosscheck(entered=identity_from_answers(verdict.stored), resident=resident).ok:
             verdict.slow = True  # the single steps audit and throttle a mismatch: let them
         verdict.steps_done = sorted(set(self.form.step_ids) - failing_steps)
         verdict.errors = cell_errors + [self.field_error(row.number, e) for e in result.errors]
         verdict.cell_errors = bool(cell_errors)
         verdict.state = RowState.ERROR if verdict.errors else RowState.DRAFT
-        name = verdict.stored.get("roman_name") if self.has_roman_name else None
+        name = verdict.stored.get(self.name_field) if self.has_roman_name else None
         verdict.label = str(name or label)[:200]
         return verdict
 
@@ -584,8 +592,9 @@ class RowChecker:
                 application = applications.application_create(
                     user=self.user,
                     start=self.starts.start(
-                        card_number=row.cells.get("card_number", ""),
+                        card_number=row.cells.get(self.card_field, ""),
                         corporate_number=verdict.corporate_number,
+                        event_date=_event_date(verdict.answers),
                     ),
                     ip=self.bulk_import.ip,
                     filed_via=self.bulk_import.filed_via,
@@ -593,7 +602,7 @@ class RowChecker:
             except applications.ApplicationRefused as refusal:
                 verdict.state = RowState.REFUSED
                 verdict.errors = cell_errors + [
-                    self.error(row.number, _START_FIELDS.get(p.field or "", ""), p.code, p.message)
+                    self.error(row.number, self.start_columns.get(p.field or "", ""), p.code, p.message)
                     for p in refusal.problems
                 ]
                 return
@@ -844,7 +853,9 @@ def _store_rows(bulk_import: BulkImport, verdicts: list[RowVerdict], *, stamp: A
                 bulk_import_id=bulk_import.pk,
                 row_number=v.row.number,
                 natural_key=v.natural_key[:200],
-                raw=v.row.cells,
+                # What was typed, refused cells included (written back, made inert, in the
+                # annotated file); never read as answers.
+                raw={**v.row.cells, **v.row.refused},
                 errors=v.errors,
                 state=v.state,
                 application_id=v.existing.pk if v.existing is not None else None,
@@ -889,10 +900,11 @@ def _apply(
     """What ``application_save_step`` stores, for all steps at once."""
     application.answers = verdict.stored
     application.steps_done = verdict.steps_done
-    if roman_name and verdict.stored.get("roman_name"):
-        application.applicant_name = str(verdict.stored["roman_name"])[:200]
-    if verdict.stored.get("applicant_email"):
-        application.applicant_email = str(verdict.stored["applicant_email"])[:254]
+    name_field, email_field = role_field_id("identity.roman_name"), role_field_id("applicant.email")
+    if roman_name and verdict.stored.get(name_field):
+        application.applicant_name = str(verdict.stored[name_field])[:200]
+    if verdict.stored.get(email_field):
+        application.applicant_email = str(verdict.stored[email_field])[:254]
     application.updated_at = now
     application.draft_expires_at = expires
 

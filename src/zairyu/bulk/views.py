@@ -251,7 +251,7 @@ def bulk_attachments(request: HttpRequest, public_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def bulk_submit_view(request: HttpRequest, public_id) -> HttpResponse:
     from zairyu.applications import services as application_services
-    from zairyu.applications.views.applicant import METHOD_LABELS
+    from zairyu.applications.summary import METHOD_LABELS
 
     bulk_import = access.bulk_import_of(request.user, public_id)
     rows = _editable_rows(bulk_import)

@@ -19,7 +19,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 ORGANIZATION_PARTS = {"employer", "school", "host", "supporter", "supervising_organization", "none"}
 IDENTITY_KINDS = {"card", "agent_certificate", "usage_application", "email"}
-CONDITION_KINDS = {"fact", "applicant_status_in"}
+CONDITION_KINDS = {"fact", "applicant_status_in", "applicant_age_under", "any"}
 CHANNELS = ("online", "window")
 STATUS_KEYS = {"code", "name_ja", "name_en", "online", "group", "effective_from", "effective_until"}
 
@@ -119,10 +119,20 @@ class UserCategory:
 
 @dataclass(frozen=True)
 class Condition:
+    """A condition of the matrix. ``fact``: stated by the filer (``reason``: with the reason, which
+    the officer sees) or computed from the system's records; ``applicant_status_in``: decided by the
+    status applied for; ``applicant_age_under``: the applicant is under ``age`` on the filing date,
+    by the date of birth in the registry; ``any``: one of ``parts`` holds (``otherwise_text`` is what
+    must hold once the parts the system decides are known not to)."""
+
     code: str
     kind: str
     text: Localized
     statuses: tuple[str, ...] = ()
+    age: int | None = None
+    parts: tuple[str, ...] = ()
+    reason: bool = False
+    otherwise_text: Localized | None = None
 
 
 @dataclass(frozen=True)
@@ -472,10 +482,34 @@ def _load_matrix(
     categories: dict[str, UserCategory],
 ) -> tuple[dict[str, Condition], dict[tuple[str, str], MatrixCell]]:
     data = _read(directory, "matrix.yaml")
+    conditions = _load_conditions(data.get("conditions") or {}, entries, statuses)
+    matrix = _load_cells(data.get("matrix") or {}, conditions, procedures, categories)
+    return conditions, matrix
+
+
+def _load_conditions(
+    raw: dict[str, Any],
+    entries: dict[str, StatusEntry],
+    statuses: dict[str, Status],
+) -> dict[str, Condition]:
     conditions: dict[str, Condition] = {}
-    for code, item in (data.get("conditions") or {}).items():
+    for code, item in raw.items():
         where = f"matrix.yaml: condition '{code}'"
-        _known_keys(item, {"kind", "statuses", "text_ja", "text_en"}, where)
+        _known_keys(
+            item,
+            {
+                "kind",
+                "statuses",
+                "text_ja",
+                "text_en",
+                "age",
+                "of",
+                "reason",
+                "otherwise_text_ja",
+                "otherwise_text_en",
+            },
+            where,
+        )
         kind = _require(item, "kind", where)
         if kind not in CONDITION_KINDS:
             raise CatalogueError(f"{where}: kind '{kind}' is not one of {sorted(CONDITION_KINDS)}")
@@ -485,12 +519,46 @@ def _load_matrix(
         for spec in specs:
             if spec not in entries and spec not in statuses:
                 raise CatalogueError(f"{where}: status '{spec}' is not in statuses.yaml")
+        age = item.get("age")
+        if (kind == "applicant_age_under") != isinstance(age, int) or isinstance(age, bool):
+            raise CatalogueError(
+                f"{where}: 'age' (a number of years) goes with kind applicant_age_under only"
+            )
+        parts = tuple(item.get("of") or ())
+        if (kind == "any") != bool(parts):
+            raise CatalogueError(
+                f"{where}: 'of' (the conditions of which one must hold) goes with kind any only"
+            )
+        reason = item.get("reason", False)
+        if reason not in (True, False) or (reason and kind != "fact"):
+            raise CatalogueError(f"{where}: 'reason: true' goes with kind fact only")
+        otherwise = _localized(item, "otherwise_text", where) if "otherwise_text_ja" in item else None
         conditions[code] = Condition(
-            code=code, kind=kind, text=_localized(item, "text", where), statuses=specs
+            code=code,
+            kind=kind,
+            text=_localized(item, "text", where),
+            statuses=specs,
+            age=age,
+            parts=parts,
+            reason=reason,
+            otherwise_text=otherwise,
         )
+    for code, condition in conditions.items():
+        for part in condition.parts:
+            if part not in conditions or conditions[part].kind == "any":
+                raise CatalogueError(
+                    f"matrix.yaml: condition '{code}': '{part}' is not a condition (nor an any)"
+                )
+    return conditions
 
+
+def _load_cells(
+    raw: dict[str, Any],
+    conditions: dict[str, Condition],
+    procedures: dict[str, Procedure],
+    categories: dict[str, UserCategory],
+) -> dict[tuple[str, str], MatrixCell]:
     matrix: dict[tuple[str, str], MatrixCell] = {}
-    raw = data.get("matrix") or {}
     for category in categories:
         row = raw.get(category)
         if not isinstance(row, dict):
@@ -517,7 +585,7 @@ def _load_matrix(
     extra_rows = set(raw) - set(categories)
     if extra_rows:
         raise CatalogueError(f"matrix.yaml: unknown user categories {sorted(extra_rows)}")
-    return conditions, matrix
+    return matrix
 
 
 def _load_offices(directory: Path) -> tuple[dict[str, Office], dict[str, Prefecture]]:

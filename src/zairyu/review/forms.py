@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zairyu.applications.forms import main_procedure_choices
 from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.formspec import role_field_id
 from zairyu.core import clock
 from zairyu.review.constants import DOCUMENT_REQUEST_DAYS, Outcome, Queue
 from zairyu.review.services import AddOnOutcome
@@ -102,7 +103,7 @@ class DecisionForm(forms.Form):
         initial = kwargs.setdefault("initial", {})
         answers = application.answers or {}
         initial.setdefault("status", application.status)
-        initial.setdefault("period_of_stay", answers.get("desired_period_of_stay") or "")
+        initial.setdefault("period_of_stay", answers.get(role_field_id("stay.desired_period")) or "")
         super().__init__(*args, **kwargs)
         self.application = application
         self.fields["status"].choices = _status_choices(blank=str(_("Choose")))
@@ -118,7 +119,7 @@ class DecisionForm(forms.Form):
                     label=_("Re-entry permit"),
                     choices=[("single", _("Single")), ("multiple", _("Multiple"))],
                     required=False,
-                    initial=answers.get("reentry_kind") or "single",
+                    initial=answers.get(role_field_id("reentry.kind")) or "single",
                 )
                 self.fields["P6_valid_until"] = forms.DateField(
                     label=_("Re-entry permit valid until"),

@@ -31,6 +31,7 @@ from reportlab.platypus import (
 from zairyu.applications.models import Application
 from zairyu.applications.pdf import applicant_facts
 from zairyu.catalogue import get_catalogue
+from zairyu.catalogue.formspec import role_field_id
 from zairyu.catalogue.loader import Localized
 from zairyu.core.pdf_layout import (
     CONTENT_WIDTH,
@@ -73,7 +74,7 @@ def _office_head(code: str) -> str:
 
 
 def _sex(application: Application) -> str:
-    value = application.answers.get("sex") or (
+    value = application.answers.get(role_field_id("identity.sex")) or (
         application.applicant_resident.sex if application.applicant_resident else ""
     )
     ja, en = SEX.get(str(value), ("", ""))
@@ -208,7 +209,7 @@ def _coe_items(
 ) -> list[Item]:
     """The boxes of a COE: the number, who, the status of residence, the dates."""
     facts = applicant_facts(application)
-    passport = str(application.answers.get("passport_number") or "")
+    passport = str(application.answers.get(role_field_id("applicant.passport_number")) or "")
     items: list[Item] = [
         (None, Localized(ja="番号", en="Certificate No."), coe_number, True),
         (None, Localized(ja="氏名", en="Name"), facts["name"], True),
@@ -269,8 +270,11 @@ def employment_certificate_pdf(
     facts = applicant_facts(application)
     resident = application.applicant_resident
     status = resident.status if resident is not None else application.status
+    answers = application.answers
     activity = str(
-        application.answers.get("activity_description") or application.answers.get("occupation") or ""
+        answers.get(role_field_id("applicant.activity"))
+        or answers.get(role_field_id("applicant.occupation"))
+        or ""
     )
     items: list[Item] = [
         (None, Localized(ja="番号", en="Certificate No."), certificate_number, True),

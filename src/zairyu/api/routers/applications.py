@@ -25,7 +25,7 @@ from pydantic import StrictBool
 from zairyu.api.auth import OAuth2
 from zairyu.api.idempotency import idempotent
 from zairyu.api.problems import ApiError, pointer, problem_items_from, refusal_status
-from zairyu.api.schemas_common import PageMeta
+from zairyu.api.schemas_common import IsoDate, PageMeta
 from zairyu.applications import access, services, signing
 from zairyu.applications.constants import EDITABLE_STATES, ApplicationState, DocumentRole
 from zairyu.applications.models import Application, ApplicationDocument
@@ -80,6 +80,9 @@ class ApplicationOut(ApplicationSummary):
     answers: dict[str, Any] = Field(description="Answers by field ID (see GET /catalogue/forms/…).")
     steps_done: list[str]
     facts: dict[str, bool]
+    fact_reasons: dict[str, str] = Field(
+        default_factory=dict, description="The reason given for a stated fact whose condition asks one."
+    )
     receipt_methods: dict[str, str]
     fee_yen: int | None
     documents: list[DocumentOut]
@@ -104,8 +107,26 @@ class ApplicationStart(Schema):
         default="", max_length=20, description="The applicant's residence card number (P2–P5)."
     )
     organization_corporate_number: str = Field(default="", max_length=20)
+    birth_or_event_date: IsoDate | None = Field(
+        default=None,
+        description="P4 (acquisition): the day of the birth or of the event (filed within 30 days); an "
+        "acquisition's applicant has no card: leave card_number empty.",
+    )
+    parent_card_number: str = Field(
+        default="",
+        max_length=20,
+        description="P4 for a child born in Japan: the residence card number of a parent in Japan.",
+    )
     facts: dict[str, StrictBool] = Field(
-        default_factory=dict, description="Answers to the matrix's conditions (see GET /catalogue/matrix)."
+        default_factory=dict,
+        description="Answers to the matrix's conditions of kind `fact` (see GET /catalogue/matrix). The "
+        "applicant's age is never stated: the registry's date of birth decides it on the filing day.",
+    )
+    fact_reasons: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=8,
+        description="For a fact whose condition asks for the reason (`reason: true`, e.g. applicant_unable): "
+        "the reason, at most 500 characters; the officer reads it.",
     )
 
 
@@ -259,6 +280,7 @@ def _detail(application: Application, request: HttpRequest) -> dict[str, Any]:
         "answers": application.answers,
         "steps_done": list(application.steps_done),
         "facts": dict(application.facts or {}),
+        "fact_reasons": dict(application.fact_reasons or {}),
         "receipt_methods": dict(application.receipt_methods or {}),
         "fee_yen": application.fee_yen,
         "documents": _documents(application),
@@ -330,6 +352,9 @@ def _start(payload: ApplicationStart) -> services.Start:
         card_number=payload.card_number.strip().upper(),
         organization_corporate_number=payload.organization_corporate_number.strip(),
         facts=dict(payload.facts),
+        fact_reasons={str(k): str(v) for k, v in payload.fact_reasons.items()},
+        birth_or_event_date=payload.birth_or_event_date,
+        parent_card_number=payload.parent_card_number.strip().upper(),
     )
 
 

@@ -29,7 +29,7 @@ from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for, fee_variants
 from zairyu.catalogue.formspec import form_for
 from zairyu.catalogue.loader import DATA_DIR, Localized, Status, StatusEntry
-from zairyu.catalogue.rules import combination_errors
+from zairyu.catalogue.rules import add_on_alone, combination_errors
 from zairyu.core import clock
 
 router = Router()
@@ -159,14 +159,20 @@ class CatalogueUserCategory(Schema):
 
 class CatalogueCondition(Schema):
     code: str = Field(..., description="The condition's code; a `fact` is stated in `facts` of the check.")
-    kind: Literal["fact", "applicant_status_in"] = Field(
+    kind: Literal["fact", "applicant_status_in", "applicant_age_under", "any"] = Field(
         ...,
         description="fact: stated by the filer or known from our records; applicant_status_in: decided by "
-        "the status applied for.",
+        "the status applied for; applicant_age_under: the applicant is under `age` on the filing day, by "
+        "the date of birth in the registry; any: one of the conditions `of` holds.",
     )
     text: CatalogueText = Field(..., description="What must hold.")
     statuses: list[str] = Field(
         default_factory=list, description="For applicant_status_in: the statuses (or entries) it allows."
+    )
+    age: int | None = Field(None, description="For applicant_age_under: the age in full years.")
+    of: list[str] = Field(default_factory=list, description="For any: the conditions of which one must hold.")
+    reason: bool = Field(
+        False, description="For a fact: it is stated with the reason (`fact_reasons` when starting)."
     )
 
 
@@ -276,6 +282,12 @@ class CatalogueCheckIn(Schema):
         None,
         description="The day of filing (default: today in Japan). Dates go from 1900-01-01 to 2100-12-31.",
     )
+    applicant_born_on: IsoDate | None = Field(
+        None,
+        description="The applicant's date of birth, for the age conditions of the matrix (a relative may "
+        "file for an applicant under 16 on the filing date). When the application is started, the "
+        "registry's date of birth decides.",
+    )
     facts: dict[FactCode, StrictBool] = Field(
         default_factory=dict,
         description="Conditions of the matrix stated by the filer (e.g. consulted_bureau: true); codes "
@@ -373,7 +385,15 @@ def _code_errors(
     catalogue = get_catalogue()
     errors: list[dict[str, str]] = []
     main = catalogue.procedures.get(procedure)
-    if main is None or main.add_on:
+    if main is not None and main.add_on:  # a re-entry permit or activity permission alone
+        errors.append(
+            {
+                **_where("procedure", body=body),
+                "code": "add_on_alone",
+                "detail": str(add_on_alone(main).message),
+            }
+        )
+    elif main is None:
         errors.append(
             {
                 **_where("procedure", body=body),
@@ -613,7 +633,13 @@ def catalogue_matrix(request: HttpRequest, response: HttpResponse):
         ],
         conditions=[
             CatalogueCondition(
-                code=c.code, kind=c.kind, text=catalogue_text(c.text), statuses=list(c.statuses)
+                code=c.code,
+                kind=c.kind,
+                text=catalogue_text(c.text),
+                statuses=list(c.statuses),
+                age=c.age,
+                of=list(c.parts),
+                reason=c.reason,
             )
             for c in catalogue.conditions.values()
         ],
@@ -760,7 +786,7 @@ def catalogue_check(request: HttpRequest, body: CatalogueCheckIn):
         add_ons=body.add_ons,
         body=True,
     )
-    for name in ("stay_expires_on", "birth_or_event_date", "planned_on"):
+    for name in ("stay_expires_on", "birth_or_event_date", "planned_on", "applicant_born_on"):
         value = getattr(body, name)
         if value is not None and not CHECK_DATES[0] <= value <= CHECK_DATES[1]:
             errors.append(
@@ -796,6 +822,7 @@ def catalogue_check(request: HttpRequest, body: CatalogueCheckIn):
             stay_expires_on=body.stay_expires_on,
             period_of_stay=body.period_of_stay or "",
             birth_or_event_date=body.birth_or_event_date,
+            applicant_born_on=body.applicant_born_on,
         ),
         today=day,
     )

@@ -41,7 +41,7 @@ def _start_body(resident, **extra):
     return {"procedure": "P3", "status": "engineer_humanities", "card_number": resident.card_number, **extra}
 
 
-def _complete(api: ApiCaller, application_id: str) -> None:
+def _complete(api: ApiCaller, application_id: str, *, method: str = "post") -> None:
     """Fill every answer and attach what the extension needs, through the API only."""
     application = Application.objects.get(public_id=application_id)
     record = registry_answers(application.applicant_resident) if application.applicant_resident else {}
@@ -66,7 +66,7 @@ def _complete(api: ApiCaller, application_id: str) -> None:
         {"file": photo_upload(), "role": "photo", "taken_within_6_months": "true"},
     )
     assert response.status_code == 201, response.json()
-    response = api.put(f"{BASE}/{application_id}/receipt-method", {"method": "post"})
+    response = api.put(f"{BASE}/{application_id}/receipt-method", {"method": method})
     assert response.status_code == 200, response.json()
     problems = {p["code"] for p in api.post(f"{BASE}/{application_id}/validate").json()["problems"]}
     if "organization_part_missing" in problems:  # self-filers attach the employer's part as a PDF

@@ -478,12 +478,13 @@ def test_the_matrix_decides_with_the_facts_stated(anonymous):
     assert pending["eligible"] is True and pending["verdict"] == "conditional"
     assert pending["problems"][0]["code"] == "condition_applicant_under_16_or_unable"
     assert pending["problems"][0]["severity"] == "warning"
-    assert pending["problems"][0]["pointer"] == "/facts/applicant_under_16_or_unable"
+    assert pending["problems"][0]["pointer"] == "/applicant_born_on"
     assert pending["conditions"][0]["state"] == "pending"
 
-    met = _check(anonymous, **body, facts={"applicant_under_16_or_unable": True}).json()
-    assert met["verdict"] == "allowed" and met["problems"] == []
-    assert met["conditions"] == [
+    # Under 16 on the planned day (the day before the 16th birthday): allowed on the date of birth.
+    child = _check(anonymous, **body, applicant_born_on="2010-06-02").json()
+    assert child["verdict"] == "allowed" and child["problems"] == []
+    assert child["conditions"] == [
         {
             "code": "applicant_under_16_or_unable",
             "procedure": "P2",
@@ -494,11 +495,28 @@ def test_the_matrix_decides_with_the_facts_stated(anonymous):
             "state": "met",
         }
     ]
+    # Sixteen on the planned day: only the statement that the applicant cannot apply is left.
+    adult = _check(anonymous, **body, applicant_born_on="2010-06-01").json()
+    assert adult["verdict"] == "conditional"
+    assert [(p["code"], p["pointer"]) for p in adult["problems"]] == [
+        ("condition_applicant_unable", "/facts/applicant_unable")
+    ]
+    assert "16 or older" in adult["problems"][0]["detail"]
+    unable = _check(
+        anonymous, **body, applicant_born_on="2000-01-01", facts={"applicant_unable": True}
+    ).json()
+    assert unable["verdict"] == "allowed"
 
-    failed = _check(anonymous, **body, facts={"applicant_under_16_or_unable": False}).json()
+    failed = _check(
+        anonymous, **body, applicant_born_on="2000-01-01", facts={"applicant_unable": False}
+    ).json()
     assert failed["eligible"] is False and failed["verdict"] == "denied"
-    assert failed["problems"][0]["pointer"] == "/facts/applicant_under_16_or_unable"
+    assert failed["problems"][0]["pointer"] == "/applicant_born_on"
     assert failed["conditions"][0]["state"] == "failed"
+
+    # The age is never the filer's word: the old tick box is not a fact one can state.
+    stated = _check(anonymous, **body, facts={"applicant_under_16_or_unable": True})
+    assert stated.status_code == 422
 
     denied = _check(anonymous, procedure="P5", status="student", user_category="U3").json()
     assert denied["eligible"] is False

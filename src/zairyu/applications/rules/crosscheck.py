@@ -375,6 +375,31 @@ def lookup_resident(card_number: str) -> Resident | None:
     return Resident.objects.filter(card_number=number).first()
 
 
+_CARD_MISSING = _(
+    "Enter the applicant's residence card number as printed at the top right of the card "
+    "(2 letters, 8 digits, 2 letters, e.g. AB12345678CD)."
+)
+
+
+def card_number_problem(typed: str) -> Problem:
+    """Why a card number typed to start an application finds no record, in three cases a filer
+    can act on: nothing typed, not the shape of a card number (the validator's message, with what
+    was typed), or well-formed but unknown to the registry (check it against the card; a renewed
+    card has a new number). Nothing from any record is said."""
+    number = normalize_card_number(typed)
+    if not number:
+        return Problem("card_number_required", _CARD_MISSING, field="card_number")
+    try:
+        validate_card_number(number)
+    except ValidationError as error:
+        return Problem(
+            error.code or "invalid_card_number",
+            format_message(error.message, **(error.params or {})),
+            field="card_number",
+        )
+    return Problem("card_not_found", format_message(_CARD_NOT_FOUND, number=number), field="card_number")
+
+
 def mismatch_fingerprint(entered: IdentityInput | str) -> str:
     """A key for throttling and auditing repeated mismatches: a keyed hash (HMAC with the
     site's secret) of the normalised card number, hex.

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.applications.rules.dates import add_months, birthday
@@ -274,8 +274,20 @@ def _reason(code: str, message: Promise | str, **data: Any) -> Problem:
     return Problem(code, message, severity=Severity.WARNING, field="receipt_method", data=data)
 
 
+def _join(*parts: Any) -> str:
+    text = ""
+    for part in map(str, parts):  # Japanese sentences follow one another without a space
+        text += part if not text or text.endswith("。") else f" {part}"
+    return text
+
+
+_joined = lazy(_join, str)
+"""The messages ``parts`` as one, in the reader's language when rendered."""
+
+
 def receipt_method_problems(*, options: ReceiptOptions, method: str | None) -> list[Problem]:
-    """Blocking problems with the method chosen for ``options``; empty when it is allowed."""
+    """Blocking problems with the method chosen for ``options``; empty when it is allowed. A method
+    that is not offered is refused with the rules' reasons (``options.reasons``) in the message."""
     if not method:
         return [
             Problem(
@@ -285,15 +297,15 @@ def receipt_method_problems(*, options: ReceiptOptions, method: str | None) -> l
             )
         ]
     if method not in options.choices:
+        unavailable = format_message(
+            _("That receipt method is not available for this application. Choose one of: %(choices)s."),
+            choices=_Labels(options.choices),
+        )
         return [
             Problem(
                 "receipt_method_unavailable",
-                format_message(
-                    _(
-                        "That receipt method is not available for this application. Choose one of: %(choices)s."
-                    ),
-                    choices=_Labels(options.choices),
-                ),
+                # The rules' own words say why (a kanji name asked for, a passport stamp ...).
+                _joined(unavailable, *(reason.message for reason in options.reasons)),
                 field="receipt_method",
                 data={"choices": options.choices, "reasons": [r.code for r in options.reasons]},
             )

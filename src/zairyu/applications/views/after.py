@@ -8,20 +8,21 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from zairyu.applications import access, services
 from zairyu.applications.forms import ReceiptMethodForm, document_type_choices
-from zairyu.applications.views.applicant import METHOD_LABELS, refusal_to_form
+from zairyu.applications.summary import METHOD_LABELS
+from zairyu.applications.views.applicant import refusal_to_form
 from zairyu.core.http import applicant_required, request_ip
 
 
 class AdditionalDocumentForm(forms.Form):
-    document_type = forms.ChoiceField(label=_lazy("Kind of document"), choices=document_type_choices)
-    file = forms.FileField(label=_lazy("PDF file"))
+    document_type = forms.ChoiceField(label=gettext_lazy("Kind of document"), choices=document_type_choices)
+    file = forms.FileField(label=gettext_lazy("PDF file"))
     declared = forms.BooleanField(
-        label=_lazy(
+        label=gettext_lazy(
             "I declare that this document is submitted for this application and is true and complete."
         ),
         required=True,
@@ -30,15 +31,15 @@ class AdditionalDocumentForm(forms.Form):
 
 class RequestForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_lazy("What do you ask the bureau?"),
+        label=gettext_lazy("What do you ask the bureau?"),
         choices=[
-            ("correction", _lazy("Correct the application")),
-            ("withdrawal", _lazy("Withdraw the application")),
+            ("correction", gettext_lazy("Correct the application")),
+            ("withdrawal", gettext_lazy("Withdraw the application")),
         ],
         widget=forms.RadioSelect,
     )
     message = forms.CharField(
-        label=_lazy("Explain what should change, or why you withdraw it"),
+        label=gettext_lazy("Explain what should change, or why you withdraw it"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5}),
     )

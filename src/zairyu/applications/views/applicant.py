@@ -12,15 +12,14 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zairyu.applications import access, forms, mynaportal, services
 from zairyu.applications.checklist import checklist
 from zairyu.applications.constants import EDITABLE_STATES, DocumentRole
-from zairyu.applications.summary import answers_summary, fee_lines
+from zairyu.applications.summary import METHOD_LABELS, answers_summary, fee_lines
 from zairyu.catalogue import get_catalogue
-from zairyu.catalogue.formspec import django_form_class
+from zairyu.catalogue.formspec import django_form_class, role_field_id
 from zairyu.core import clock
 from zairyu.core.http import applicant_required, request_ip
 from zairyu.documents.checks import format_size
@@ -125,6 +124,9 @@ def application_new(request: HttpRequest) -> HttpResponse:
             card_number=form.cleaned_data.get("card_number", ""),
             organization_corporate_number=form.cleaned_data.get("organization", ""),
             facts=form.facts(),
+            fact_reasons=form.fact_reasons(),
+            birth_or_event_date=form.cleaned_data.get("birth_or_event_date"),
+            parent_card_number=(form.cleaned_data.get("parent_card_number") or "").strip().upper(),
         )
         try:
             application = services.application_create(
@@ -272,7 +274,8 @@ def _type_from_card(user, application, step_spec) -> bool:
 
     if application.applicant_resident is None:
         return False
-    if not any(f.id == "roman_name" for section in step_spec.sections for f in section.fields):
+    name_field = role_field_id("identity.roman_name")
+    if not any(f.id == name_field for section in step_spec.sections for f in section.fields):
         return False
     return not registry_disclosure(user, application.applicant_resident).prefill
 
@@ -450,13 +453,6 @@ def application_receipt(request: HttpRequest, public_id) -> HttpResponse:
             "nav": _step_nav(application, form_spec, ""),
         },
     )
-
-
-METHOD_LABELS = {
-    "email": _lazy("By e-mail (electronic certificate of eligibility, no photo)"),
-    "post": _lazy("By post"),
-    "window": _lazy("At the bureau window"),
-}
 
 
 @applicant_required

@@ -163,7 +163,7 @@ def test_a_formula_in_a_csv_cell_is_reported_not_evaluated(staff, students):
     for number in (6, 7, 8):
         row = BulkRow.objects.get(bulk_import=bulk_import, row_number=number)
         assert ("I", "cell_formula") in [(e["column"], e["code"]) for e in row.errors], number
-        assert "occupation" not in row.raw
+        assert row.raw["occupation"] == rows[number - 6]["occupation"]  # kept, to be given back
         assert "occupation" not in row.application.answers or not row.application.answers[
             "occupation"
         ].startswith(("=", "@", "-"))
@@ -181,6 +181,32 @@ def test_a_formula_cell_in_a_workbook_is_reported_not_evaluated(staff, students)
     bulk_import = upload(staff, out.getvalue(), name="formula.xlsx")
     row = BulkRow.objects.get(bulk_import=bulk_import, row_number=6)
     assert [(e["column"], e["code"]) for e in row.errors][0] == ("I", "cell_formula")
+    assert row.raw["occupation"] == "=CONCATENATE(A6,B6)"
+    assert "occupation" not in row.application.answers
+
+
+def test_a_refused_cell_comes_back_in_the_annotated_files_as_typed_and_inert(staff, students):
+    """The user fixes the cell they typed, not a blank: the annotated CSV and workbook give back
+    what was refused (a formula, an Excel error), with a leading apostrophe, marked with its error."""
+    form = student_form()
+    rows, _ = bulk_rows(form, students[:1])
+    workbook = openpyxl.load_workbook(io.BytesIO(bulk_file(form, rows, kind="xlsx")))
+    sheet = workbook.worksheets[0]
+    sheet["I6"] = "=CONCATENATE(A6,B6)"
+    sheet["J6"] = " =1+1"
+    out = io.BytesIO()
+    workbook.save(out)
+    bulk_import = upload(staff, out.getvalue(), name="formula.xlsx")
+    client = signed_in(staff)
+    base = f"/applications/bulk/{bulk_import.public_id}"
+    annotated = openpyxl.load_workbook(io.BytesIO(client.get(f"{base}/annotated.xlsx").content))
+    cell = annotated.worksheets[0]["I6"]
+    assert cell.data_type != "f" and cell.value == "'=CONCATENATE(A6,B6)"
+    assert cell.comment is not None and "formula" in cell.comment.text
+    assert annotated.worksheets[0]["J6"].value == "' =1+1"
+    text = client.get(f"{base}/annotated.csv").content.decode("utf-8-sig")
+    record = next(r for r in csv.reader(io.StringIO(text)) if r and r[-1].startswith("I:"))
+    assert "'=CONCATENATE(A6,B6)" in record
 
 
 def test_signed_numbers_and_international_phone_numbers_are_not_formulas(staff, students):

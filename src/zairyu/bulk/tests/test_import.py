@@ -4,21 +4,25 @@ neither duplicates nor loses rows."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from zairyu.applications.constants import ApplicationState
 from zairyu.applications.models import Application
 from zairyu.bulk import services
+from zairyu.bulk.columns import bulk_form
 from zairyu.bulk.constants import ImportState, RowState
 from zairyu.bulk.models import BulkImport, BulkRow
 from zairyu.bulk.parsing import FileRefused
 from zairyu.bulk.samples import bulk_file, bulk_rows
 from zairyu.bulk.tests.conftest import make_file, signed_in, student_form, student_of, upload
+from zairyu.core import clock
 from zairyu.core.models import AuditEvent
 from zairyu.notifications.models import OutboundEmail
 from zairyu.organizations.tests.factories import EnrolmentFactory, staff_member
-from zairyu.registry.tests.factories import ReceivingOrganizationFactory
+from zairyu.registry.tests.factories import ReceivingOrganizationFactory, ResidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -281,3 +285,26 @@ def test_an_import_killed_again_and_again_is_marked_failed_keeping_its_rows(
     assert Application.objects.filter(filer=staff).count() == 2 == bulk_import.rows_done
     page = signed_in(staff).get(f"/applications/bulk/{bulk_import.public_id}/").content.decode()
     assert "data-import-failed" in page
+
+
+def test_an_acquisition_row_is_held_to_30_days_from_its_own_date_as_a_single_start_is(db):
+    """P4 in bulk (a scrivener's newborns): no card column is needed, and each row's date of the
+    birth or event is the one the 30-day limit runs from — refused with the day it ran out."""
+    from zairyu.accounts.constants import UserKind
+    from zairyu.accounts.tests.conftest import active_user
+
+    scrivener = active_user(UserKind.U4, email="scrivener@example.com")
+    form = bulk_form(procedure="P4", status="dependent", user_category="U4")
+    babies = [ResidentFactory.build(), ResidentFactory.build()]
+    rows, _ = bulk_rows(form, babies)
+    recent, late = clock.today() - dt.timedelta(days=5), clock.today() - dt.timedelta(days=40)
+    for cells, born in zip(rows, (recent, late), strict=True):
+        cells["card_number"] = ""
+        cells["acquisition_event_date"] = born.isoformat()
+        cells["date_of_birth"] = born.isoformat()
+    bulk_import = upload(scrivener, bulk_file(form, rows, kind="csv"), procedure="P4", status="dependent")
+    first, second = BulkRow.objects.filter(bulk_import=bulk_import).order_by("row_number")
+    assert not [e for e in first.errors if e["code"].startswith("acquisition")], first.errors
+    assert second.state == RowState.REFUSED
+    deadline = [e for e in second.errors if e["code"] == "acquisition_deadline_passed"]
+    assert deadline and (late + dt.timedelta(days=30)).isoformat() in deadline[0]["message_en"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from zairyu.catalogue.formspec.choices import choices_for
+from zairyu.catalogue.formspec.choices import BOOLEAN_CHOICES, choices_for
 from zairyu.catalogue.formspec.conditions import ALWAYS, NEVER
 from zairyu.catalogue.formspec.loading import get_form_library
 from zairyu.catalogue.formspec.specs import CODED_TYPES, Choice, FormSpec, effective_requirement
@@ -45,12 +45,6 @@ class Column:
         return self.header.en
 
 
-_BOOLEAN_CHOICES = (
-    Choice("true", Localized(ja="はい", en="Yes")),
-    Choice("false", Localized(ja="いいえ", en="No")),
-)
-
-
 def flat_columns(form: FormSpec, *, today: dt.date | None = None) -> list[Column]:
     """One column per field of ``form``, in form order, for the bulk template. A field fixed by the
     context (the status) still gets a column, whose allowed codes are the online statuses of the
@@ -77,7 +71,7 @@ def flat_columns(form: FormSpec, *, today: dt.date | None = None) -> list[Column
                     )
                     requirement_name = "always"
                 elif spec.type == "boolean":
-                    choices = _BOOLEAN_CHOICES if not spec.must_be else _BOOLEAN_CHOICES[:1]
+                    choices = BOOLEAN_CHOICES if not spec.must_be else BOOLEAN_CHOICES[:1]
                 elif spec.type in CODED_TYPES:
                     choices = choices_for(spec, today=on)
                 else:

@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from zairyu.catalogue.formspec.loading import get_form_library
 from zairyu.catalogue.formspec.normalizers import apply_normalizers
 from zairyu.catalogue.formspec.specs import Choice, FieldSpec
-from zairyu.catalogue.loader import Catalogue, StatusEntry
+from zairyu.catalogue.loader import Catalogue, Localized, StatusEntry
 from zairyu.catalogue.reference import nationalities
 from zairyu.core import clock
+
+BOOLEAN_CHOICES = (
+    Choice("true", Localized(ja="はい", en="Yes")),
+    Choice("false", Localized(ja="いいえ", en="No")),
+)
+"""A yes/no answer as the applicant sees it (the bulk template's drop-down, the messages)."""
 
 
 def entry_in_force(entry: StatusEntry, catalogue: Catalogue, today: dt.date) -> bool:

@@ -79,6 +79,11 @@ ROLES: dict[str, str] = {
     "stay.expires_on": "the day the present period of stay ends",
     "stay.desired_period": "the period of stay applied for",
     "reentry.kind": "a single or a multiple re-entry permit (P6)",
+    "acquisition.reason": "what an acquisition of status (P4) follows: a birth in Japan, another event",
+    "acquisition.event_date": "the day of the birth or event an acquisition of status (P4) follows",
+    "relative.filer_reason": "why a relative (U3) files: the applicant under 16, or unable to apply",
+    "card.kanji_name_requested": "asking for the name in kanji on the new residence card (F-07: window only)",
+    "card.kanji_name": "the name in kanji to be shown on the new residence card",
 }
 
 

@@ -16,10 +16,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zairyu.catalogue.formspec import messages as m
-from zairyu.catalogue.formspec.conditions import UNSET
+from zairyu.catalogue.formspec.conditions import ALWAYS, UNSET
 from zairyu.catalogue.formspec.loading import get_form_library
-from zairyu.catalogue.formspec.messages import message, required_template
-from zairyu.catalogue.formspec.specs import FieldSpec, FormLibrary, FormSpec, SectionSpec
+from zairyu.catalogue.formspec.messages import message, required_message, required_reason
+from zairyu.catalogue.formspec.specs import (
+    FieldSpec,
+    FormLibrary,
+    FormSpec,
+    SectionSpec,
+    effective_requirement,
+)
 from zairyu.catalogue.formspec.values import Invalid, check_bounds, is_blank, normalize_value
 
 
@@ -107,6 +113,12 @@ class _Evaluation:
             self._visible[field_id] = spec.show_when.evaluate(self.lookup)
         return self._visible[field_id]
 
+    def spec_of(self, field_id: str) -> FieldSpec | None:
+        """The field an answer is looked up in, as :meth:`lookup` finds it (this row, then the form)."""
+        if field_id in self.fields:
+            return self.fields[field_id]
+        return self.parent.spec_of(field_id) if self.parent is not None else None
+
     def lookup(self, field_id: str) -> Any:
         if field_id in self.fields:
             return self.values[field_id] if self.visible(field_id) else UNSET
@@ -179,7 +191,7 @@ class _Validator:
         value = evaluation.values[spec.id]
         if value is UNSET or (spec.type == "multi_choice" and not value):
             if spec.required.evaluate(evaluation.lookup):
-                self.error(spec.id, "required", message(required_template(spec), label=label), row)
+                self.error(spec.id, "required", self._required(evaluation, spec, label), row)
             return
         if spec.must_be is not None and value is not spec.must_be:
             self.error(spec.id, "declaration_required", message(m.M_DECLARATION, label=label), row)
@@ -197,6 +209,17 @@ class _Validator:
         ):
             self.changes.append(FieldChange(spec.id, raw, value, row))
         target[spec.id] = value
+
+    def _required(self, evaluation: _Evaluation, spec: FieldSpec, label: Any) -> Any:
+        """The message of a required field left blank; one required in some cases says which
+        (its section's condition is part of its ``show_when``, see :func:`form_for`)."""
+        requirement = effective_requirement(spec)
+        reason = (
+            None
+            if requirement == ALWAYS
+            else required_reason(requirement, evaluation.lookup, evaluation.spec_of, self.today)
+        )
+        return required_message(spec, label, reason)
 
     def _fixed_value_differs(self, spec: FieldSpec, raw: Any, label: Any, row: int | None) -> bool:
         """A value sent for a field the context fixes (the status) must be that value."""

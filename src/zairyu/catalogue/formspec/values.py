@@ -66,6 +66,16 @@ def _era_year(era: str, year: str) -> int:
     return _ERAS[era.lower()] + (1 if year == "元" else int(year))
 
 
+def read_date(text: str) -> dt.date | None:
+    """A date typed in any of the forms a date item accepts (2026-11-20, 2026/11/20, 令和…), or
+    ``None`` — for a rule that needs the date before the item's own validation has run."""
+    parts = _parse_date(text.strip())
+    try:
+        return dt.date(*parts) if parts is not None else None
+    except ValueError:
+        return None
+
+
 def _parse_date(text: str) -> tuple[int, int, int] | None:
     for pattern in _DATE_PATTERNS:
         match = pattern.fullmatch(text)

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from zairyu.catalogue.rules import Verdict, combination_errors, eligibility
+from zairyu.catalogue.rules import Verdict, age_on, combination_errors, eligibility
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -35,13 +35,43 @@ def test_relative_coe_only_for_family_statuses_and_only_when_living_in_japan():
 
 
 def test_relative_change_and_extension_only_for_a_child_under_16_or_an_applicant_unable_to_apply():
-    assert check("U3", "P3", "engineer_humanities", applicant_under_16_or_unable=True).allowed
-    assert (
-        check("U3", "P3", "engineer_humanities", applicant_under_16_or_unable=False).verdict is Verdict.DENIED
-    )
+    day = dt.date(2026, 6, 1)
+
+    def relative(born=None, **facts):
+        return eligibility(
+            user_category="U3",
+            procedure="P3",
+            status="engineer_humanities",
+            facts=facts,
+            on=day,
+            applicant_born=born,
+        )
+
+    # The age is the registry's date of birth on the filing day, not what the filer says.
+    assert relative(dt.date(2010, 6, 2)).allowed  # 15, sixteen tomorrow
+    adult = relative(dt.date(2010, 6, 1))  # sixteen today
+    assert adult.verdict is Verdict.CONDITIONAL and [c.code for c in adult.pending] == ["applicant_unable"]
+    with translation.override("en"):
+        assert "16 or older on the filing date" in str(adult.pending[0].text)
+    assert relative(dt.date(2006, 1, 1), applicant_unable=True).allowed
+    assert [c.code for c in relative(dt.date(2006, 1, 1), applicant_unable=True).met] == [
+        "applicant_under_16_or_unable",
+        "applicant_unable",
+    ]
+    assert relative(dt.date(2006, 1, 1), applicant_unable=False).verdict is Verdict.DENIED
+    # A stated "under 16" decides nothing; without a date of birth the condition stays open.
+    assert relative(applicant_under_16_or_unable=True).verdict is Verdict.CONDITIONAL
+    assert relative(dt.date(2006, 1, 1), applicant_under_16_or_unable=True).verdict is Verdict.CONDITIONAL
     for procedure in ("P5", "P7"):
-        result = check("U3", procedure, "dependent", applicant_under_16_or_unable=True)
+        result = check("U3", procedure, "dependent", applicant_unable=True)
         assert result.verdict is Verdict.DENIED and result.reasons[0].code == "matrix"
+
+
+def test_age_in_full_years_on_a_day():
+    assert age_on(dt.date(2010, 6, 1), dt.date(2026, 5, 31)) == 15
+    assert age_on(dt.date(2010, 6, 1), dt.date(2026, 6, 1)) == 16
+    assert age_on(dt.date(2008, 2, 29), dt.date(2024, 2, 28)) == 15
+    assert age_on(dt.date(2008, 2, 29), dt.date(2024, 2, 29)) == 16
 
 
 @pytest.mark.parametrize("user", ["U5", "U6", "U7"])

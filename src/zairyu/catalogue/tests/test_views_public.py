@@ -123,8 +123,9 @@ def test_first_visit_in_english(english):
     content = response.content.decode()
     assert "Who can file what" in content
     # The conditions of the matrix are footnotes, in the reader's language.
-    for condition in get_catalogue().conditions.values():
-        assert condition.text.en in content
+    for cell in get_catalogue().matrix.values():
+        for condition in cell.conditions:
+            assert condition.text.en in content
     # Non-online statuses are offered, marked, so the answer can explain the exclusion.
     assert 'value="diplomat"' in content
     assert "Diplomat (not online)" in content

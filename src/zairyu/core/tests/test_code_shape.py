@@ -70,3 +70,29 @@ def test_every_services_and_access_module_is_in_the_strict_type_check():
     }
     missing = sorted(str(path.relative_to(ROOT)) for path in wanted - listed)
     assert not missing, "add these to [tool.mypy] files in pyproject.toml: " + ", ".join(missing)
+
+
+# The names makemessages (xgettext) extracts: a translation function imported under another name
+# is never extracted, and its texts stay English on the Japanese pages.
+EXTRACTED = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "gettext_noop",
+}
+
+
+def test_translation_functions_keep_names_makemessages_extracts():
+    renamed = [
+        f"{path.relative_to(SOURCE)}:{node.lineno} {alias.name} as {alias.asname}"
+        for path in production_sources()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+        for alias in node.names
+        if alias.asname and alias.asname not in EXTRACTED
+    ]
+    assert renamed == []

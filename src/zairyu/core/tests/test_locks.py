@@ -17,6 +17,7 @@ DEV_LOCK = ROOT / "requirements-dev.lock"
 # Distributions only development, tests and CI use; none may be installed in production.
 DEV_ONLY = {
     "aiosmtpd",
+    "axe-playwright-python",
     "django-stubs",
     "django-stubs-ext",
     "factory-boy",

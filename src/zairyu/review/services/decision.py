@@ -18,6 +18,7 @@ from zairyu.applications.rules.procedures import CARD_PROCEDURES, COE, EMPLOYMEN
 from zairyu.applications.rules.receipt import OFFICIAL_STATUS, is_passport_stamp_period
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
+from zairyu.catalogue.formspec import role_field_id
 from zairyu.catalogue.validators import normalize_period_of_stay, validate_period_of_stay
 from zairyu.core import clock
 from zairyu.review.constants import (
@@ -133,7 +134,9 @@ def _validate_add_ons(
             if not row.reason:
                 errors[f"{code}_reason"] = _("Give the reason for the denial: the filer reads it.")
         elif code == "P6":
-            row.reentry_kind = given.reentry_kind or str(application.answers.get("reentry_kind") or "single")
+            row.reentry_kind = given.reentry_kind or str(
+                application.answers.get(role_field_id("reentry.kind")) or "single"
+            )
             if row.reentry_kind not in ("single", "multiple"):
                 errors[f"{code}_reentry_kind"] = _("Choose a single or a multiple re-entry permit.")
             row.valid_until = given.valid_until or stay_expires_on

@@ -16,6 +16,7 @@ from zairyu.applications import lifecycle
 from zairyu.applications.constants import DocumentRole
 from zairyu.applications.models import Application
 from zairyu.applications.rules.dates import add_months, birthday
+from zairyu.applications.rules.procedures import ACQUISITION
 from zairyu.applications.rules.results import format_message
 from zairyu.core import clock
 from zairyu.documents.models import StoredDocument
@@ -58,9 +59,14 @@ def required_postal_items(issue: Issue, decision: Decision) -> list[str]:
     items: list[str] = [PostalItem.ENVELOPE]
     if decision.fee_yen:
         items.append(PostalItem.FEE)
-    if issue.kind == IssueKind.RESIDENCE_CARD:
+    if issue.kind == IssueKind.RESIDENCE_CARD and _replaces_a_card(issue):
         items.append(PostalItem.CARD)
     return items
+
+
+def _replaces_a_card(issue: Issue) -> bool:
+    """A new card replaces one (a change, an extension) — not the first card of an acquisition."""
+    return not Application.objects.filter(pk=issue.application_id, procedure=ACQUISITION).exists()
 
 
 def missing_postal_items(issue: Issue, decision: Decision) -> list[str]:
@@ -228,8 +234,11 @@ def _card_expiry(resident: Resident, decision: Decision) -> dt.date:
 
 def _registry_update(application: Application, decision: Decision, issue: Issue, *, new_card: bool) -> None:
     """The registry learns the new status, period and expiry — and with a new card, its number
-    and expiry; the old card is invalidated (punched and returned to the holder, Q5-5)."""
-    assert application.applicant_resident_id is not None  # cards are issued to residents
+    and expiry; the old card is invalidated (punched and returned to the holder, Q5-5). An
+    acquisition's applicant (a child born in Japan) enters the registry now, with a first card."""
+    if application.applicant_resident_id is None:
+        _registry_enter(application, decision, issue)
+        return
     resident = Resident.objects.select_for_update().get(pk=application.applicant_resident_id)
     resident.status = decision.status
     resident.period_of_stay = decision.period_of_stay
@@ -244,6 +253,43 @@ def _registry_update(application: Application, decision: Decision, issue: Issue,
         issue.new_card_expires_on = resident.card_expires_on
         fields += ["card_number", "card_expires_on"]
     resident.save(update_fields=fields)
+
+
+def _registry_enter(application: Application, decision: Decision, issue: Issue) -> None:
+    """The registry record of an acquisition's applicant, from the answers the officer reviewed
+    (the identity items and the address), with the status and period granted and a first card."""
+    from zairyu.catalogue.formspec import role_field_id
+
+    if application.procedure != ACQUISITION:
+        raise ReviewRefused("no_record", _("This application names no registry record to update."))
+    answers = application.answers
+
+    def answer(role: str) -> str:
+        return str(answers.get(role_field_id(role)) or "")
+
+    born = dt.date.fromisoformat(answer("identity.date_of_birth"))
+    resident = Resident(
+        roman_name=answer("identity.roman_name"),
+        kanji_name=answer("applicant.kanji_name")[:60],
+        nationality=answer("identity.nationality"),
+        sex={"male": "M", "female": "F"}.get(answer("identity.sex"), ""),
+        date_of_birth=born,
+        prefecture=answer("identity.prefecture"),
+        municipality=answer("identity.municipality")[:60],
+        address_rest=answer("applicant.address_street")[:200],
+        status=decision.status,
+        period_of_stay=decision.period_of_stay,
+        stay_expires_on=decision.stay_expires_on,
+        card_number=new_card_number(),
+        card_expires_on=decision.stay_expires_on or clock.today(),
+    )
+    resident.card_expires_on = _card_expiry(resident, decision)
+    resident.full_clean()
+    resident.save()
+    application.applicant_resident = resident
+    application.save(update_fields=["applicant_resident"])
+    issue.new_card_number = resident.card_number
+    issue.new_card_expires_on = resident.card_expires_on
 
 
 def _locked_issue(application: Application) -> tuple[Issue, Decision]:

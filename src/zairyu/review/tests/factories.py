@@ -75,7 +75,7 @@ def submitted(
     catalogue = get_catalogue()
     by = by or filer()
     organization = None
-    if procedure != "P1" and resident is None:
+    if procedure not in ("P1", "P4") and resident is None:  # an acquisition's applicant has no card
         resident = ResidentFactory(
             status=status if procedure in ("P3", "P5") else "student",
             prefecture=PREFECTURE.get(office, "13"),
@@ -107,6 +107,9 @@ def submitted(
         overrides.update(
             roman_name="NGUYEN VAN COE", sex="male", date_of_birth="1998-05-06", nationality="VNM"
         )
+        if procedure == "P4":  # a child born in Japan five days before it was received
+            born = (received - dt.timedelta(days=5)).isoformat()
+            overrides.update(date_of_birth=born, acquisition_event_date=born, acquisition_reason="birth")
     application.answers = sample_answers(form, today=today, overrides=overrides)
     document = {"P1": "coe", "P5": "employment_certificate"}.get(procedure, "residence_card")
     application.receipt_methods = {document: method}

@@ -21,9 +21,9 @@ from django.views.decorators.http import require_POST
 from zairyu.accounts.constants import OfficerRole
 from zairyu.applications.constants import ApplicationState, DocumentRole
 from zairyu.applications.models import ApplicationRequest
-from zairyu.applications.rules.crosscheck import IdentityInput, crosscheck
+from zairyu.applications.rules.crosscheck import crosscheck, identity_from_answers
 from zairyu.applications.services import application_form
-from zairyu.applications.summary import answers_summary, fee_lines
+from zairyu.applications.summary import answers_summary, fee_lines, stated_facts
 from zairyu.catalogue import get_catalogue
 from zairyu.core import clock
 from zairyu.core.http import officer_required, request_ip
@@ -137,17 +137,7 @@ def _identity(application) -> tuple[Any, Any]:
     if resident is None:
         return None, None
     answers = application.answers or {}
-    entered = IdentityInput(
-        nationality=str(answers.get("nationality", "")),
-        roman_name=str(answers.get("roman_name", "")),
-        sex=str(answers.get("sex", "")),
-        date_of_birth=answers.get("date_of_birth"),
-        prefecture=str(answers.get("address_prefecture", "")),
-        municipality=str(answers.get("address_municipality", "")),
-        card_number=str(answers.get("card_number", "")),
-        card_expires_on=answers.get("card_expiry"),
-    )
-    return resident, crosscheck(entered=entered, resident=resident)
+    return resident, crosscheck(entered=identity_from_answers(answers), resident=resident)
 
 
 def _page(request: HttpRequest, application, *, status: int = 200, **bound: Any) -> HttpResponse:
@@ -187,6 +177,7 @@ def _page(request: HttpRequest, application, *, status: int = 200, **bound: Any)
         "age_days": (clock.today() - application.receipt_date).days if application.receipt_date else None,
         "is_supervisor": officer.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMINISTRATOR),
         "receipt_methods": application.receipt_methods,
+        "stated_facts": stated_facts(application),
         "can_take_up": state == ApplicationState.SUBMITTED,
         "can_review": state == ApplicationState.UNDER_REVIEW,
         "can_put_back": state == ApplicationState.ERROR_RECEIPT,

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from zairyu.applications.disclosure import registry_answers
 from zairyu.applications.samples import sample_answers
-from zairyu.catalogue.formspec import form_for
+from zairyu.catalogue.formspec import form_for, role_field_id
 from zairyu.core import clock
 from zairyu.registry.models import Resident
 
@@ -35,6 +35,9 @@ class Command(BaseCommand):
         answers = sample_answers(
             form,
             today=clock.today(),
-            overrides={**registry_answers(resident), "card_number": resident.card_number},
+            overrides={
+                **registry_answers(resident),
+                role_field_id("identity.card_number"): resident.card_number,
+            },
         )
         self.stdout.write(json.dumps(answers, ensure_ascii=False, indent=2, default=str))
