@@ -171,6 +171,9 @@ def start_draft(page, site: str, copy_path: str) -> str | None:
     page.goto(site + copy_path)
     page.click("main form button[type=submit]")
     page.wait_for_load_state()
+    if page.locator("[data-action=start-anyway]").count():  # warned (an extension filed early)
+        page.click("[data-action=start-anyway]")
+        page.wait_for_load_state()
     path = urlparse(page.url).path
     return path if re.search(r"/applications/[0-9a-f-]{36}/", path) else None
 

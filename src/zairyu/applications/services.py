@@ -87,6 +87,12 @@ class ApplicationRefused(Refused):
         return ", ".join(p.code for p in self.problems)
 
 
+class ApplicationWarned(ApplicationRefused):
+    """Nothing stops the application, but ``problems`` (warnings) should be read before it is
+    started: raised only when the caller asks to stop at warnings (the web start page, which then
+    offers to start anyway)."""
+
+
 class SignatureRefused(ApplicationRefused):
     """The card signature a submission through software needs is missing or wrong (``problems``:
     one per wrong value, ``field`` ``signature`` or ``certificate``)."""
@@ -354,13 +360,17 @@ def application_create(
     ip: str | None = None,
     copy_from: Application | None = None,
     filed_via: Any = None,
+    stop_at_warnings: bool = False,
 ) -> Application:
-    """Start a draft after checking who may file it (matrix, scope, timing). Warnings do not stop it.
+    """Start a draft after checking who may file it (matrix, scope, timing). Warnings do not stop
+    it unless ``stop_at_warnings`` (then :class:`ApplicationWarned`, nothing saved).
     ``filed_via``: the API client (``api.ApiClient``) that files it, if not the web."""
     today = clock.today()
     problems, resident, organization = start_problems(user=user, start=start, today=today)
     if any(p.blocks for p in problems):
-        raise ApplicationRefused(problems)
+        raise ApplicationRefused([p for p in problems if p.blocks])
+    if stop_at_warnings and problems:
+        raise ApplicationWarned(problems)
     entry = get_catalogue().entries[start.status]
     answers: dict[str, Any] = {}
     if copy_from is not None and copy_from.filer_id == user.pk:
@@ -811,7 +821,7 @@ def application_problems(application: Application, *, today: dt.date, at_submiss
         known_resident=resident,
         identity_matched=identity is not None and identity.ok,
     )
-    problems += [p for p in start_checks if p.code != "extension_too_early"]
+    problems += start_checks  # warnings too (an extension filed early): shown, never blocking
     form = application_form(application)
     result = normalize_and_validate(form, application.answers, today=today)
     if resident is not None and crosscheck_blocked(user=application.filer, resident=resident):

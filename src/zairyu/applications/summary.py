@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zairyu.applications.models import Application
+from zairyu.applications.rules.results import format_message
+from zairyu.applications.rules.timing import timing_problems
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.fees import fee_for
 from zairyu.catalogue.formspec import FormSpec, choices_for, role_field_id
@@ -105,3 +108,40 @@ def stated_facts(application: Application) -> list[dict[str, Any]]:
         for code, value in sorted((application.facts or {}).items())
         if value and code in conditions and conditions[code].kind == "fact"
     ]
+
+
+def filing_notes(application: Application) -> list[dict[str, Any]]:
+    """The warnings the filer was shown (and could go past), as they stood on the day of filing:
+    for the officer's review. Today one: an extension filed long before the three-month mark
+    (F-01), with the end of the period of stay and the first advised day."""
+    resident = application.applicant_resident
+    if application.submitted_at is None or resident is None:
+        return []
+    filed = timezone.localdate(application.submitted_at)
+    found = timing_problems(
+        procedure=application.procedure,
+        add_ons=tuple(application.add_ons),
+        resident=resident,
+        today=filed,
+    )
+    notes = []
+    for problem in found:
+        if problem.code != "extension_too_early":
+            continue
+        expiry, earliest = problem.data["stay_expires_on"], problem.data["earliest"]
+        notes.append(
+            {
+                "code": problem.code,
+                "text": format_message(
+                    _(
+                        "Filed on %(filed)s, %(days)s days before the period of stay ends (%(expiry)s). "
+                        "An extension is normally filed from %(earliest)s."
+                    ),
+                    filed=filed.isoformat(),
+                    days=(expiry - filed).days,
+                    expiry=expiry.isoformat(),
+                    earliest=earliest.isoformat(),
+                ),
+            }
+        )
+    return notes

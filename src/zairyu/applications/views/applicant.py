@@ -3,6 +3,7 @@ the list and the detail page. Every view reads applications through ``access``."
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
@@ -98,6 +99,13 @@ def application_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _warnings_key(start: services.Start) -> str:
+    """What the filer saw the warnings for: "start anyway" holds only for the same start (a
+    changed card number or procedure is warned about afresh). No personal data: a digest."""
+    text = "|".join((start.procedure, start.status, ",".join(sorted(start.add_ons)), start.card_number))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 @applicant_required
 @require_http_methods(["GET", "POST"])
 def application_new(request: HttpRequest) -> HttpResponse:
@@ -130,7 +138,22 @@ def application_new(request: HttpRequest) -> HttpResponse:
         )
         try:
             application = services.application_create(
-                user=request.user, start=start, ip=request_ip(request), copy_from=copy_from
+                user=request.user,
+                start=start,
+                ip=request_ip(request),
+                copy_from=copy_from,
+                stop_at_warnings=request.POST.get("warnings_seen") != _warnings_key(start),
+            )
+        except services.ApplicationWarned as warned:
+            return render(
+                request,
+                "applications/new.html",
+                {
+                    "form": form,
+                    "copy_from": copy_from,
+                    "warnings": warned.problems,
+                    "warnings_key": _warnings_key(start),
+                },
             )
         except services.ApplicationRefused as refusal:
             refusal_to_form(form, refusal)
@@ -471,6 +494,7 @@ def application_confirm(request: HttpRequest, public_id) -> HttpResponse:
             "application": application,
             "summary": answers_summary(application, form_spec),
             "problems": [p for p in problems if p.blocks],
+            "warnings": [p for p in problems if not p.blocks],
             "fees": fee_lines(application),
             "attachments": application.documents.select_related("document").filter(
                 document__deleted_at__isnull=True

@@ -77,12 +77,14 @@ def submitted(
     organization = None
     if procedure not in ("P1", "P4") and resident is None:  # an acquisition's applicant has no card
         resident = ResidentFactory(
-            status=status if procedure in ("P3", "P5") else "student",
-            prefecture=PREFECTURE.get(office, "13"),
-            period_of_stay="1Y",
-            stay_expires_on=today + dt.timedelta(days=60),
-            card_expires_on=today + dt.timedelta(days=60),
-            **resident_fields,
+            **{
+                "status": status if procedure in ("P3", "P5") else "student",
+                "prefecture": PREFECTURE.get(office, "13"),
+                "period_of_stay": "1Y",
+                "stay_expires_on": today + dt.timedelta(days=60),
+                "card_expires_on": today + dt.timedelta(days=60),
+                **resident_fields,
+            }
         )
     if procedure == "P1":
         organization = ReceivingOrganizationFactory(prefecture=PREFECTURE.get(office, "13"))

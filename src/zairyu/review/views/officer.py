@@ -23,7 +23,7 @@ from zairyu.applications.constants import ApplicationState, DocumentRole
 from zairyu.applications.models import ApplicationRequest
 from zairyu.applications.rules.crosscheck import crosscheck, identity_from_answers
 from zairyu.applications.services import application_form
-from zairyu.applications.summary import answers_summary, fee_lines, stated_facts
+from zairyu.applications.summary import answers_summary, fee_lines, filing_notes, stated_facts
 from zairyu.catalogue import get_catalogue
 from zairyu.core import clock
 from zairyu.core.http import officer_required, request_ip
@@ -178,6 +178,7 @@ def _page(request: HttpRequest, application, *, status: int = 200, **bound: Any)
         "is_supervisor": officer.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMINISTRATOR),
         "receipt_methods": application.receipt_methods,
         "stated_facts": stated_facts(application),
+        "filing_notes": filing_notes(application),
         "can_take_up": state == ApplicationState.SUBMITTED,
         "can_review": state == ApplicationState.UNDER_REVIEW,
         "can_put_back": state == ApplicationState.ERROR_RECEIPT,

@@ -5,6 +5,7 @@ the kinds of page checked in every run."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pyotp
@@ -18,6 +19,7 @@ from zairyu.site.tests.axe import axe_violations, overflows_horizontally
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+ONE_YEAR = dt.timedelta(days=365)
 VISITOR_PAGES = (
     "/",
     "/catalogue/who-can-file/",
@@ -92,12 +94,28 @@ def test_a_filers_pages_and_a_drafts_steps_pass_axe(checked_page, live_server):
     )
     assert len(steps) >= 4  # the steps, the documents, the receipt method, the confirmation
     problems += [p for path in steps for p in check(checked_page, site + path)]
+    # The start page's warning (an extension long before the three-month mark), before "start anyway".
+    early = submitted(
+        procedure="P3", by=scrivener, period_of_stay="3Y", stay_expires_on=clock.today() + ONE_YEAR
+    )
+    checked_page.goto(f"{site}/applications/new/?copy={early.public_id}")
+    checked_page.click("main form button[type=submit]")
+    checked_page.wait_for_selector("[data-action=start-anyway]")
+    problems += [f"the warned start page: {v}" for v in axe_violations(checked_page) if v.fails]
+    if checked_page.phone and overflows_horizontally(checked_page):
+        problems.append("the warned start page: wider than the phone")
     assert problems == []
 
 
 def test_an_officers_pages_pass_axe(checked_page, live_server):
     site = live_server.url
-    application = submitted(procedure="P3", add_ons=("P6", "P7"), photo=True)
+    application = submitted(  # filed early: the review page carries the timing note too
+        procedure="P3",
+        add_ons=("P6", "P7"),
+        photo=True,
+        period_of_stay="3Y",
+        stay_expires_on=clock.today() + ONE_YEAR,
+    )
     desk = officer("tokyo", totp_secret=pyotp.random_base32(), totp_confirmed_at=clock.now())
     staff_sign_in(checked_page, site, desk)
     paths = [
