@@ -1,8 +1,9 @@
 """The columns of a bulk file, derived from the form catalogue (``flat_columns``): one column per
 field of the form that applies, nothing more, in the form's order — with the applicant's
-residence card number first (P2–P5), or the receiving organization's corporate number first for
-a certificate of eligibility filed by organization staff — and the mapping from a row's cells to
-the answers the application services take."""
+residence card number first (P2, P3, P5), the card number of a parent living in Japan first for an
+acquisition of status (P4, a child born in Japan), or the receiving organization's corporate number
+first for a certificate of eligibility filed by organization staff — and the mapping from a row's
+cells to the answers the application services take."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zairyu.accounts.kinds import ORGANIZATION_STAFF_KINDS
-from zairyu.bulk.constants import ORGANIZATION_COLUMN
+from zairyu.bulk.constants import ORGANIZATION_COLUMN, PARENT_COLUMN
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.formspec import Choice, Column, FormSpec, flat_columns, form_for, role_field_id
 from zairyu.catalogue.loader import Localized
@@ -34,6 +35,9 @@ class BulkColumn:
     max_length: int | None = None
     fixed_value: str | None = None
     example: str | None = None
+    # A column of the start (the organization, an acquisition's parent or card), not an answer of
+    # the form: the start checks read it, the answers never hold it.
+    start: bool = False
 
     @property
     def coded(self) -> bool:
@@ -112,6 +116,46 @@ def organization_column() -> BulkColumn:
         header=Localized(ja="受入れ機関の法人番号", en="Corporate number of the receiving organization"),
         type="corporate_number",
         required="always",
+        start=True,
+    )
+
+
+def parent_column() -> BulkColumn:
+    """An acquisition's (P4) parent: a child born in Japan starts from the card of a parent living
+    in Japan, as the single start does (ADR 0017); blank for another event."""
+    return BulkColumn(
+        key=PARENT_COLUMN,
+        field_id=PARENT_COLUMN,
+        section_id="",
+        step_id="",
+        row=None,
+        header=Localized(
+            ja="日本に住む親の在留カード番号（日本で出生した子）",
+            en="Card number of a parent living in Japan (child born in Japan)",
+        ),
+        type="card_number",
+        required="conditional",
+        start=True,
+    )
+
+
+def acquisition_card_column() -> BulkColumn:
+    """The applicant's card number in an acquisition's (P4) file: not in its template (the
+    applicant has no card), but read when a file has it (rows copied from another procedure's
+    file), so that a row with a number is refused as the single start refuses it."""
+    return BulkColumn(
+        key=role_field_id("identity.card_number"),
+        field_id=role_field_id("identity.card_number"),
+        section_id="",
+        step_id="",
+        row=None,
+        header=Localized(
+            ja="申請人の在留カード番号（在留資格取得では空欄）",
+            en="Residence card number of the applicant (blank for an acquisition of status)",
+        ),
+        type="card_number",
+        required="never",
+        start=True,
     )
 
 
@@ -127,7 +171,18 @@ def bulk_columns(form: FormSpec, *, today: dt.date | None = None) -> list[BulkCo
     rest = [c for c in columns if c not in first]
     if needs_organization_column(form):
         first = [organization_column()]
+    if form.procedure == "P4":
+        first = [parent_column()]
     return first + rest
+
+
+def file_columns(form: FormSpec, *, today: dt.date | None = None) -> list[BulkColumn]:
+    """The columns an uploaded file may have: the template's, and for an acquisition (P4) the
+    applicant's card number, read to be refused (:func:`acquisition_card_column`)."""
+    columns = bulk_columns(form, today=today)
+    if form.procedure == "P4" and all(c.key != role_field_id("identity.card_number") for c in columns):
+        columns.append(acquisition_card_column())
+    return columns
 
 
 def template_name(form: FormSpec, extension: str) -> str:
@@ -164,6 +219,8 @@ def row_answers(columns: list[BulkColumn], cells: dict[str, str]) -> tuple[dict[
             continue
         if column.key == ORGANIZATION_COLUMN:
             organization = value
+        elif column.start:
+            continue  # read by the start checks (the parent's card …), not an answer
         elif column.row is None:
             answers[column.field_id] = value
         else:

@@ -45,6 +45,10 @@ KEY_ROW_SEARCH = 12
 # The column of a P1 (certificate of eligibility) file filed by organization staff: the receiving
 # organization, as its corporate number. Not a question of the form: the start of the application.
 ORGANIZATION_COLUMN = "organization_corporate_number"
+# The column of an acquisition of status (P4) for a child born in Japan: the residence card number
+# of a parent living in Japan, from which the single start begins too (ADR 0017). Not a question of
+# the form either; blank for another event (loss of Japanese nationality).
+PARENT_COLUMN = "parent_card_number"
 # A column the annotated CSV adds (the errors of the row); ignored when the file comes back.
 ERRORS_COLUMN = "_errors"
 

@@ -76,12 +76,16 @@ class BulkRow(models.Model):
     bulk_import = models.ForeignKey(BulkImport, on_delete=models.CASCADE, related_name="rows")
     row_number = models.PositiveIntegerField()  # as the spreadsheet shows it
     # Who the row is for, to recognise it when the file comes back: the residence card number for
-    # P2–P5, passport number and name for a certificate of eligibility.
+    # P2, P3 and P5, passport number and name for a certificate of eligibility, and for an
+    # acquisition (P4, no card yet) the parent's card number, the name and the day of the event.
     natural_key = models.CharField(max_length=200, blank=True)
     raw = models.JSONField(default=dict, blank=True)  # column key → the cell as text (blank cells left out)
     # [{"row", "column", "key", "code", "message_ja", "message_en"}]; "column" is a letter, or ""
     # for a problem of the whole row.
     errors = models.JSONField(default=list, blank=True)
+    # What the start warns of without stopping it (an extension filed early), as ``errors`` are
+    # written: the row is registered all the same, and nothing is to be corrected.
+    warnings = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=16, choices=RowState.choices)
     application = models.ForeignKey(
         "applications.Application", null=True, blank=True, on_delete=models.SET_NULL, related_name="bulk_rows"

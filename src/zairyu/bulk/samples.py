@@ -18,7 +18,7 @@ from typing import Any
 from zairyu.applications.disclosure import registry_answers, registry_field_ids
 from zairyu.applications.samples import sample_answers
 from zairyu.bulk.columns import BulkColumn, bulk_columns, cell_value
-from zairyu.bulk.constants import FIRST_DATA_ROW
+from zairyu.bulk.constants import FIRST_DATA_ROW, ORGANIZATION_COLUMN
 from zairyu.bulk.workbook import SheetData, csv_bytes, example_cells, workbook_bytes
 from zairyu.catalogue.formspec import FormSpec, role_field_id
 from zairyu.core import clock
@@ -84,7 +84,7 @@ def bulk_rows(
         for column in columns:
             if column.row is not None or column.fixed_value:
                 continue
-            if column.key == "organization_corporate_number":
+            if column.key == ORGANIZATION_COLUMN:
                 value: Any = corporate_number
             else:
                 value = answers.get(column.field_id)
@@ -107,9 +107,17 @@ def bulk_rows(
     return rows, injected
 
 
-def bulk_file(form: FormSpec, rows: list[dict[str, str]], *, kind: str, language: str = "ja") -> bytes:
-    """The template of ``form`` with ``rows`` filled in from row 6, as CSV or XLSX bytes."""
-    columns = bulk_columns(form)
+def bulk_file(
+    form: FormSpec,
+    rows: list[dict[str, str]],
+    *,
+    kind: str,
+    language: str = "ja",
+    columns: list[BulkColumn] | None = None,
+) -> bytes:
+    """The template of ``form`` with ``rows`` filled in from row 6, as CSV or XLSX bytes;
+    ``columns``: others than the template's (``file_columns``: those a file may have)."""
+    columns = columns if columns is not None else bulk_columns(form)
     sheet = SheetData(
         form=form,
         columns=list(enumerate(columns)),

@@ -6,7 +6,8 @@ application with the same data would get — the same start checks (``start_prob
 file, scope, timing, the registry), the same form validation (``normalize_and_validate``) and the
 same identity cross-check — and becomes:
 
-- a draft application ("entered, not yet submitted") when it passes;
+- a draft application ("entered, not yet submitted") when it passes — with the start's warnings,
+  if any (an extension filed early), kept on its row apart from the errors;
 - an application in state "error (bulk registration)" holding what was entered, with its errors,
   when the form's checks fail (it shows in the applications list and can be deleted);
 - a refused row, kept only here, when the application cannot be started at all (unknown card,
@@ -53,17 +54,19 @@ from zairyu.applications.constants import EDITABLE_STATES, SUBMITTED_STATES, App
 from zairyu.applications.disclosure import prefill_answers, registry_disclosure
 from zairyu.applications.models import Application
 from zairyu.applications.rules.crosscheck import crosscheck, identity_from_answers
+from zairyu.applications.rules.procedures import ACQUISITION
 from zairyu.applications.rules.results import Problem
 from zairyu.applications.rules.timing import timing_problems
 from zairyu.bulk.columns import (
-    bulk_columns,
     bulk_form,
     column_for_error,
     columns_by_field,
+    file_columns,
     row_answers,
 )
 from zairyu.bulk.constants import (
     ORGANIZATION_COLUMN,
+    PARENT_COLUMN,
     ImportState,
     RowState,
     limit,
@@ -133,7 +136,7 @@ def bulk_import_create(
     data = _read_upload(upload)
     name = str(getattr(upload, "name", "") or "upload")[-200:]
     scan_state = _scan_upload(data, name=name, user=user, ip=ip)
-    columns = bulk_columns(form)
+    columns = file_columns(form)
     required = {c.key for c in columns if c.required == "always" and not c.fixed_value and c.row is None}
     parsed = parse_upload(data=data, expected=[c.key for c in columns], required=required)
     return _queue_import(
@@ -253,10 +256,22 @@ def _queue_import(
 # --- the start checks, for many rows ------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RowStart:
+    """What a row's application starts from, as the start form asks it: the applicant's card
+    number (P2, P3, P5; typed for an acquisition it refuses the row), the receiving organization (P1 by staff), and for an acquisition (P4) the day of
+    the birth or event (the row's own date item) and a parent's card (a child born in Japan)."""
+
+    card_number: str = ""
+    corporate_number: str = ""
+    parent_card_number: str = ""
+    event_date: dt.date | None = None
+
+
 class StartChecks:
     """``start_problems`` for every row of one file, with what does not change between rows read
-    once: the procedure and status, the filer's organization, scope and eligibility. ``blocks``
-    answers only whether a row is refused; the problems of a refused row come from
+    once: the procedure and status, the filer's organization, scope and eligibility. ``check``
+    answers whether a row is refused, and its warnings; the problems of a refused row come from
     ``start_problems`` itself (:meth:`problems`)."""
 
     def __init__(self, *, user: User, form: FormSpec, today: dt.date) -> None:
@@ -275,6 +290,7 @@ class StartChecks:
             if not organization_access.organization_may_file(user):
                 self.blocked_for_all = True
             self.scope = set(organization_access.organizations_in_scope(user).values_list("pk", flat=True))
+        self.scope_ids: set[int] | None = self.scope if self.staff else None
         self._eligible: dict[bool | None, bool] = {}
         if self.procedure not in catalogue.procedures or self.status not in catalogue.entries:
             self.blocked_for_all = True
@@ -296,63 +312,110 @@ class StartChecks:
             self._eligible[in_scope] = ok
         return self._eligible[in_scope]
 
-    def blocks(
-        self, *, resident: Resident | None, organization: ReceivingOrganization | None, corporate_number: str
+    def _parties_block(
+        self,
+        start: RowStart,
+        *,
+        resident: Resident | None,
+        organization: ReceivingOrganization | None,
+        parent: Resident | None,
     ) -> bool:
-        if self.blocked_for_all:
+        """A record the start needs and does not find, or one it must not have."""
+        if self.procedure == ACQUISITION:
+            # The applicant has no card; a parent's number typed must find the parent.
+            if start.card_number.strip() or (start.parent_card_number.strip() and parent is None):
+                return True
+        elif self.procedure != "P1" and resident is None:
             return True
-        if self.procedure != "P1" and resident is None:
+        if start.corporate_number and organization is None:
             return True
-        if corporate_number and organization is None:
-            return True
-        if not corporate_number and self.procedure == "P1" and self.staff:
-            return True
+        return not start.corporate_number and self.procedure == "P1" and self.staff
+
+    def check(
+        self,
+        start: RowStart,
+        *,
+        resident: Resident | None,
+        organization: ReceivingOrganization | None,
+        parent: Resident | None = None,
+    ) -> tuple[bool, list[Problem]]:
+        """Whether the row is refused at the start, and (when it is not) the start's warnings, as
+        ``start_problems`` gives them (an extension filed early)."""
+        if self.blocked_for_all or self._parties_block(
+            start, resident=resident, organization=organization, parent=parent
+        ):
+            return True, []
         in_scope: bool | None = None
         if self.staff:
-            if resident is not None:
-                in_scope = resident.affiliation_id is not None and resident.affiliation_id in self.scope
+            # For a newborn, the parent's record stands in for the scope, as in the single start.
+            person = resident or parent
+            if person is not None:
+                in_scope = person.affiliation_id is not None and person.affiliation_id in self.scope
             else:
                 in_scope = organization is not None and organization.pk in self.scope
         if not self._eligible_with(in_scope):
-            return True
-        if resident is not None:
-            found = timing_problems(
-                procedure=self.procedure, add_ons=self.add_ons, resident=resident, today=self.today
-            )
-            if any(p.blocks for p in found):
-                return True
-        return False
+            return True, []
+        if self.procedure != ACQUISITION and resident is None:
+            return False, []
+        disclosure = registry_disclosure(self.user, resident, scope_ids=self.scope_ids)
+        found = timing_problems(
+            procedure=self.procedure,
+            add_ons=self.add_ons,
+            resident=resident,
+            today=self.today,
+            birth_or_event_date=start.event_date,
+            at_submission=True,  # an acquisition starts from the day of the birth or event
+            disclose_dates=disclosure.facts if resident is not None else True,
+        )
+        if any(p.blocks for p in found):
+            return True, []
+        return False, list(found)
 
-    def start(
-        self, *, card_number: str, corporate_number: str, event_date: dt.date | None = None
-    ) -> applications.Start:
+    def start(self, start: RowStart) -> applications.Start:
+        acquisition = self.procedure == ACQUISITION
         return applications.Start(
             procedure=self.procedure,
             status=self.status,
             add_ons=self.add_ons,
-            card_number=card_number if self.procedure != "P1" else "",
-            organization_corporate_number=corporate_number,
+            card_number=start.card_number if self.procedure != "P1" else "",
+            organization_corporate_number=start.corporate_number,
             facts={},
-            birth_or_event_date=event_date,  # an acquisition's 30 days run from the row's date
+            birth_or_event_date=start.event_date,  # an acquisition's 30 days run from the row's date
+            parent_card_number=start.parent_card_number if acquisition else "",
         )
 
-    def problems(
-        self, *, card_number: str, corporate_number: str, event_date: dt.date | None = None
-    ) -> list[Problem]:
+    def problems(self, start: RowStart) -> list[Problem]:
+        """What ``start_problems`` finds for the row: the blocking problems and the warnings."""
         problems, _resident, _organization = applications.start_problems(
-            user=self.user,
-            start=self.start(
-                card_number=card_number, corporate_number=corporate_number, event_date=event_date
-            ),
-            today=self.today,
+            user=self.user, start=self.start(start), today=self.today
         )
-        return [p for p in problems if p.blocks]
+        return problems
 
 
 def _event_date(answers: dict[str, Any]) -> dt.date | None:
     """An acquisition row's date of the birth or event, as typed (the 30 days run from it)."""
     value = answers.get(role_field_id("acquisition.event_date"))
     return read_date(value) if isinstance(value, str) else None
+
+
+def _acquisition_answers(
+    user: User, start: RowStart, parent: Resident | None, *, scope_ids: set[int] | None
+) -> dict[str, Any]:
+    """What an acquisition's draft starts with, as ``application_create`` fills it in: the day
+    of the birth or event; for a child born in Japan the birth as reason and date of birth, and
+    the parent's address where the disclosure policy lets the parent's record fill the form."""
+    if start.event_date is None:
+        return {}
+    answers: dict[str, Any] = {role_field_id("acquisition.event_date"): start.event_date.isoformat()}
+    if parent is None:
+        return answers
+    answers[role_field_id("acquisition.reason")] = "birth"
+    answers[role_field_id("identity.date_of_birth")] = start.event_date.isoformat()
+    if registry_disclosure(user, parent, scope_ids=scope_ids).prefill:
+        answers[role_field_id("identity.prefecture")] = parent.prefecture
+        answers[role_field_id("identity.municipality")] = parent.municipality
+        answers[role_field_id("applicant.address_street")] = parent.address_rest
+    return answers
 
 
 # --- one row ------------------------------------------------------------------------------------
@@ -375,10 +438,14 @@ class RowVerdict:
     natural_key: str
     state: str
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # What the start warns of without stopping it (an extension filed early): the row is a draft
+    # (or in error) all the same; kept apart so that ``errors`` keeps meaning "to be corrected".
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     label: str = ""
     resident: Resident | None = None
+    parent: Resident | None = None  # an acquisition's parent (a child born in Japan)
     organization: ReceivingOrganization | None = None
-    corporate_number: str = ""
+    start: RowStart = field(default_factory=RowStart)
     existing: Application | None = None
     answers: dict[str, Any] = field(default_factory=dict)  # the row's own answers
     stored: dict[str, Any] = field(default_factory=dict)  # what the application will hold
@@ -408,7 +475,7 @@ class RowChecker:
             user_category=bulk_import.user_category,
             add_ons=tuple(bulk_import.add_ons),
         )
-        self.columns = {c.key: c for c in bulk_columns(self.form, today=self.today)}
+        self.columns = {c.key: c for c in file_columns(self.form, today=self.today)}
         # The form's fields and sections by id, with their step (FormSpec walks its tree on each ask).
         self.step_of = {f.id: f.step for f in self.form.fields}
         self.step_of.update({s.id: s.step for s in self.form.sections})
@@ -416,15 +483,38 @@ class RowChecker:
         self.card_field = role_field_id("identity.card_number")
         self.name_field = role_field_id("identity.roman_name")
         self.passport_field = role_field_id("applicant.passport_number")
+        self.event_field = role_field_id("acquisition.event_date")
         self.has_roman_name = self.name_field in self.step_of
-        # A start problem names the start form's field; the file has the column of that field.
-        self.start_columns = {"card_number": self.card_field, "organization": ORGANIZATION_COLUMN}
+        # A start problem names an item of the start form (``Start``), not a field of the catalogue;
+        # the file has the column of that item.
+        self.start_columns = {
+            "card_number": self.card_field,
+            "organization": ORGANIZATION_COLUMN,
+            "parent_card_number": PARENT_COLUMN,
+            "birth_or_event_date": self.event_field,
+        }
         self.letters = {key: column_letter(index) for index, key in bulk_import.columns}
         self.file_columns = [self.columns[key] for _i, key in bulk_import.columns if key in self.columns]
         self.by_field = columns_by_field(self.file_columns)
         self.starts = StartChecks(user=self.user, form=self.form, today=self.today)
         self.p1 = self.form.procedure == "P1"
-        cards = {normalize_card_number(r.cells.get(self.card_field, "")) for r in rows}
+        self.acquisition = self.form.procedure == ACQUISITION
+        self._read_records(rows)
+        self.first_row: dict[str, int] = {}
+        for row in rows:
+            key = self.natural_key(row.cells)
+            if key:
+                self.first_row.setdefault(key, row.number)
+        self._read_known(bulk_import)
+        self.scope_ids = self.starts.scope_ids
+
+    def _read_records(self, rows: list[ParsedRow]) -> None:
+        """The registry's records the file names (applicants, parents) and its organizations, at once."""
+        cards = {
+            normalize_card_number(r.cells.get(key, ""))
+            for r in rows
+            for key in (self.card_field, PARENT_COLUMN)
+        }
         self.residents = {
             resident.card_number: resident
             for resident in Resident.objects.filter(
@@ -436,12 +526,9 @@ class RowChecker:
             o.corporate_number: o
             for o in ReceivingOrganization.objects.filter(corporate_number__in=numbers - {""})
         }
-        self.first_row: dict[str, int] = {}
-        for row in rows:
-            key = self.natural_key(row.cells)
-            if key:
-                self.first_row.setdefault(key, row.number)
-        # Rows of earlier files of the same filer, procedure and status: recognised, not duplicated.
+
+    def _read_known(self, bulk_import: BulkImport) -> None:
+        """Rows of earlier files of the same filer, procedure and status: recognised, not duplicated."""
         self.known: dict[str, BulkRow] = {}
         earlier = (
             BulkRow.objects.filter(
@@ -458,13 +545,18 @@ class RowChecker:
         )
         for known in earlier:
             self.known.setdefault(known.natural_key, known)
-        self.scope_ids = self.starts.scope if self.starts.staff else None
 
     def natural_key(self, cells: dict[str, str]) -> str:
         if self.p1:
             passport = "".join(cells.get(self.passport_field, "").split()).upper().replace("-", "")
             name = normalize_roman_name(cells.get(self.name_field, ""))
             return f"passport:{passport}:{name}" if passport and name else ""
+        if self.acquisition:
+            # No card yet: the child by name, the day of the birth or event and the parent's card.
+            name = normalize_roman_name(cells.get(self.name_field, ""))
+            event = read_date(cells.get(self.event_field, ""))
+            parent = normalize_card_number(cells.get(PARENT_COLUMN, ""))
+            return f"acquisition:{parent}:{name}:{event.isoformat()}" if name and event else ""
         card = normalize_card_number(cells.get(self.card_field, ""))
         return f"card:{card}" if card else ""
 
@@ -481,6 +573,10 @@ class RowChecker:
             "message_ja": ja,
             "message_en": en,
         }
+
+    def start_error(self, row: int, problem: Problem) -> dict[str, Any]:
+        """A problem of the start, on the column of the start form's item it names."""
+        return self.error(row, self.start_columns.get(problem.field or "", ""), problem.code, problem.message)
 
     def field_error(self, row: int, error: FieldError) -> dict[str, Any]:
         column = column_for_error(self.by_field, error.field_id, error.row)
@@ -502,26 +598,26 @@ class RowChecker:
                 steps.update(self.form.step_ids)
         return steps
 
-    def judge(self, row: ParsedRow) -> RowVerdict:
-        key = self.natural_key(row.cells)
-        answers, corporate_number = row_answers(self.file_columns, row.cells)
-        cell_errors = self._cell_errors(row)
-        label = str(row.cells.get(self.name_field, "")).strip()[:200]
-        verdict = RowVerdict(row=row, natural_key=key, state=RowState.REFUSED, label=label, answers=answers)
-        verdict.corporate_number = corporate_number
+    def _recognised(
+        self, verdict: RowVerdict, cell_errors: list[dict[str, Any]]
+    ) -> tuple[bool, Application | None]:
+        """Whether the row is decided by what came before it — a duplicate of an earlier row of this
+        file, or the same applicant's application from an earlier file that is submitted or
+        unchanged — and that application (still editable: the row updates it)."""
+        row, key = verdict.row, verdict.natural_key
         if key and self.first_row.get(key, row.number) != row.number:
             verdict.errors = cell_errors + [
                 self.error(
                     row.number, "", "duplicate_row", lazy_format(_DUPLICATE, {"row": self.first_row[key]})
                 )
             ]
-            return verdict
+            return True, None
         known = self.known.get(key) if key else None
         existing = known.application if known is not None else None
         if existing is not None and existing.state not in EDITABLE_STATES:
             verdict.state = RowState.SUBMITTED if existing.state in SUBMITTED_STATES else RowState.REFUSED
             verdict.existing = existing
-            return verdict
+            return True, existing
         if (
             known is not None
             and existing is not None
@@ -531,39 +627,75 @@ class RowChecker:
         ):
             verdict.state = RowState.UNCHANGED
             verdict.existing = existing
-            return verdict
+            return True, existing
+        return False, existing
 
-        card = normalize_card_number(row.cells.get(self.card_field, "")) if not self.p1 else ""
-        resident = self.residents.get(card) if card else None
-        organization = (
-            self.organizations.get(normalize_corporate_number(corporate_number)) if corporate_number else None
+    def _row_start(self, verdict: RowVerdict) -> None:
+        """What the row starts from, and the records it names (read once for the file)."""
+        cells = verdict.row.cells
+        start = RowStart(
+            card_number=cells.get(self.card_field, "") if not self.p1 else "",
+            corporate_number=verdict.start.corporate_number,
+            parent_card_number=cells.get(PARENT_COLUMN, "") if self.acquisition else "",
+            event_date=_event_date(verdict.answers) if self.acquisition else None,
         )
-        verdict.resident, verdict.organization = resident, organization
-        if self.starts.blocks(
-            resident=resident, organization=organization, corporate_number=corporate_number
-        ):
-            problems = self.starts.problems(
-                card_number=row.cells.get(self.card_field, ""),
-                corporate_number=corporate_number,
-                event_date=_event_date(answers),
-            )
-            if problems:
-                verdict.errors = cell_errors + [
-                    self.error(row.number, self.start_columns.get(p.field or "", ""), p.code, p.message)
-                    for p in problems
-                ]
-                return verdict
-            if self.form.procedure != "P4":  # an acquisition has no card record to pre-check
-                logger.warning("bulk start checks refused row %s that start_problems accepts", row.number)
-            verdict.slow = True
+        verdict.start = start
+        card = normalize_card_number(start.card_number)
+        # An acquisition's applicant has no record: a card number typed for them refuses the row.
+        verdict.resident = self.residents.get(card) if card and not self.acquisition else None
+        parent = normalize_card_number(start.parent_card_number)
+        verdict.parent = self.residents.get(parent) if parent else None
+        number = normalize_corporate_number(start.corporate_number)
+        verdict.organization = self.organizations.get(number) if number else None
 
-        verdict.existing = existing
+    def _started(self, verdict: RowVerdict, cell_errors: list[dict[str, Any]]) -> bool:
+        """Whether the row's application may start; a refused row gets ``start_problems``' own
+        problems, a row that may start its warnings."""
+        blocked, warnings = self.starts.check(
+            verdict.start, resident=verdict.resident, organization=verdict.organization, parent=verdict.parent
+        )
+        number = verdict.row.number
+        if blocked:
+            problems = self.starts.problems(verdict.start)
+            refusing = [p for p in problems if p.blocks]
+            if refusing:
+                verdict.errors = cell_errors + [self.start_error(number, p) for p in refusing]
+                return False
+            logger.warning("bulk start checks refused row %s that start_problems accepts", number)
+            verdict.slow = True
+            warnings = problems
+        verdict.warnings = [self.start_error(number, p) for p in warnings]
+        return True
+
+    def judge(self, row: ParsedRow) -> RowVerdict:
+        answers, corporate_number = row_answers(self.file_columns, row.cells)
+        cell_errors = self._cell_errors(row)
+        label = str(row.cells.get(self.name_field, "")).strip()[:200]
+        verdict = RowVerdict(
+            row=row,
+            natural_key=self.natural_key(row.cells),
+            state=RowState.REFUSED,
+            label=label,
+            answers=answers,
+            start=RowStart(corporate_number=corporate_number),
+        )
+        decided, existing = self._recognised(verdict, cell_errors)
+        if decided:
+            return verdict
+        self._row_start(verdict)
+        if not self._started(verdict, cell_errors):
+            return verdict
+        verdict.existing, resident = existing, verdict.resident
         if existing is not None:
             base = dict(existing.answers)
         else:
             # The disclosure policy: only a proven link (the organization's own people) pre-fills.
             disclosure = registry_disclosure(self.user, resident, scope_ids=self.scope_ids)
             base = prefill_answers(disclosure, resident)
+            if self.acquisition:
+                base.update(
+                    _acquisition_answers(self.user, verdict.start, verdict.parent, scope_ids=self.scope_ids)
+                )
         merged = {**base, **answers}
         result = normalize_and_validate(self.form, merged, today=self.today)
         failing_steps = self._steps_with_errors(result.errors)
@@ -591,20 +723,14 @@ class RowChecker:
             try:
                 application = applications.application_create(
                     user=self.user,
-                    start=self.starts.start(
-                        card_number=row.cells.get(self.card_field, ""),
-                        corporate_number=verdict.corporate_number,
-                        event_date=_event_date(verdict.answers),
-                    ),
+                    start=self.starts.start(verdict.start),
                     ip=self.bulk_import.ip,
                     filed_via=self.bulk_import.filed_via,
                 )
             except applications.ApplicationRefused as refusal:
                 verdict.state = RowState.REFUSED
-                verdict.errors = cell_errors + [
-                    self.error(row.number, self.start_columns.get(p.field or "", ""), p.code, p.message)
-                    for p in refusal.problems
-                ]
+                verdict.warnings = []
+                verdict.errors = cell_errors + [self.start_error(row.number, p) for p in refusal.problems]
                 return
         errors: list[FieldError] = []
         for step in self.form.step_ids:
@@ -793,6 +919,7 @@ def _store_creates(
             status=form.status,
             group=group,
             applicant_resident=verdict.resident,
+            parent_resident=verdict.parent,
             receiving_organization=verdict.organization,
             applicant_name=verdict.label,
             facts={},
@@ -857,6 +984,8 @@ def _store_rows(bulk_import: BulkImport, verdicts: list[RowVerdict], *, stamp: A
                 # annotated file); never read as answers.
                 raw={**v.row.cells, **v.row.refused},
                 errors=v.errors,
+                # A warning is read with the draft it came with (a row refused since has none).
+                warnings=v.warnings if v.state in (RowState.DRAFT, RowState.ERROR) else [],
                 state=v.state,
                 application_id=v.existing.pk if v.existing is not None else None,
                 applicant_label=v.label,
@@ -951,18 +1080,22 @@ def _result_email(bulk_import: BulkImport, *, failed: Any) -> None:
     if not user.email:
         return
     language = "en" if (user.language or "ja").startswith("en") else "ja"
+    message_key = "message_en" if language == "en" else "message_ja"
     errors = []
     for row in bulk_import.rows.filter(state__in=[RowState.ERROR, RowState.REFUSED]).order_by("row_number")[
         :20
     ]:
         for error in row.errors[:3]:
             errors.append(
-                {
-                    "row": error["row"],
-                    "column": error["column"] or "-",
-                    "message": error["message_en" if language == "en" else "message_ja"],
-                }
+                {"row": error["row"], "column": error["column"] or "-", "message": error[message_key]}
             )
+    # The rows registered with a warning (an extension filed early): the first ones, to read.
+    warned = bulk_import.rows.filter(state__in=[RowState.DRAFT, RowState.ERROR]).exclude(warnings=[])
+    warnings = [
+        {"row": warning["row"], "message": warning[message_key]}
+        for row in warned.order_by("row_number")[:20]
+        for warning in row.warnings[:3]
+    ]
     from django.urls import reverse
 
     email_queue(
@@ -978,6 +1111,7 @@ def _result_email(bulk_import: BulkImport, *, failed: Any) -> None:
             "rows_unchanged": bulk_import.rows_unchanged,
             "failed": bool(failed),
             "errors": errors,
+            "warnings": warnings,
             "url": settings.SITE_URL.rstrip("/") + reverse("bulk:import", args=[bulk_import.public_id]),
         },
         key=f"bulk_import_result:{bulk_import.pk}",

@@ -123,17 +123,29 @@ def bulk_import_detail(request: HttpRequest, public_id) -> HttpResponse:
     rows = list(bulk_import.rows.select_related("application").order_by("row_number"))
     message_key = "message_en" if request_language(request) == "en" else "message_ja"
     header_key = "header_en" if request_language(request) == "en" else "header_ja"
-    errors = [
-        {
-            "row": error["row"],
-            "column": error.get("column") or "",
-            "item": error.get(header_key) or "",
-            "message": error[message_key],
+
+    def listed(row, problem: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "row": problem["row"],
+            "column": problem.get("column") or "",
+            "item": problem.get(header_key) or "",
+            "message": problem[message_key],
+            "code": problem.get("code", ""),
             "row_id": row.pk,
         }
+
+    errors = [
+        listed(row, error)
         for row in rows
         if row.state in (RowState.ERROR, RowState.REFUSED)
         for error in row.errors
+    ]
+    # The rows registered with a warning (an extension filed early): nothing to correct, to read.
+    warnings = [
+        listed(row, warning)
+        for row in rows
+        if row.state in (RowState.DRAFT, RowState.ERROR)
+        for warning in row.warnings
     ]
     catalogue = get_catalogue()
     return render(
@@ -146,6 +158,7 @@ def bulk_import_detail(request: HttpRequest, public_id) -> HttpResponse:
             "status_name": catalogue.entries[bulk_import.status].name,
             "rows": rows,
             "errors": errors,
+            "warnings": warnings,
             "progress": _progress(bulk_import),
             "running": bulk_import.state in (ImportState.QUEUED, ImportState.RUNNING),
             "has_errors": any(r.state in (RowState.ERROR, RowState.REFUSED) for r in rows),

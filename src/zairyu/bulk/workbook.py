@@ -17,6 +17,7 @@ from zairyu.bulk.columns import (
     bulk_columns,
     cell_value,
     drop_down_values,
+    file_columns,
     template_title,
 )
 from zairyu.bulk.constants import (
@@ -26,6 +27,7 @@ from zairyu.bulk.constants import (
     HEADER_JA_ROW,
     HELP_ROW,
     KEY_ROW,
+    PARENT_COLUMN,
     limit,
 )
 from zairyu.bulk.parsing import APPLICANTS_SHEET, column_letter, escape_cell
@@ -37,6 +39,8 @@ CHOICES_TITLE = "選択肢 Choices"
 HELP_TITLE = "説明 Help"
 SUMMARY_TITLE = "結果 Result"
 ERROR_FILL = "FFC7CE"
+NOTE_FILL = "FFF2CC"  # a warning: registered all the same, nothing to correct
+NOTE_PREFIX = {"ja": "注意: ", "en": "Note: "}
 HEADER_FILL = "D9E1F2"
 EXAMPLE_FILL = "EDF3E4"
 
@@ -49,6 +53,7 @@ class SheetData:
     example: dict[str, str] | None = None
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     marks: dict[tuple[int, str], list[str]] = field(default_factory=dict)  # (row, key or "") → messages
+    notes: dict[tuple[int, str], list[str]] = field(default_factory=dict)  # the same, for warnings
     key_row: int = KEY_ROW
     summary: list[list[Any]] | None = None
 
@@ -79,6 +84,8 @@ def example_cells(form: FormSpec, columns: list[BulkColumn], *, language: str) -
             value: Any = column.fixed_value
         elif column.type == "corporate_number":
             value = "7000012050002"
+        elif column.key == PARENT_COLUMN:
+            value = "AB12345678CD"
         else:
             value = answers.get(column.field_id)
         text = cell_value(column, value, language=language)
@@ -138,6 +145,7 @@ class _Styles:
     header_fill: Any
     example_fill: Any
     error_fill: Any
+    note_fill: Any
     bold: Any
     small: Any
     wrap: Any
@@ -150,6 +158,7 @@ class _Styles:
             header_fill=PatternFill(fill_type="solid", fgColor=HEADER_FILL),
             example_fill=PatternFill(fill_type="solid", fgColor=EXAMPLE_FILL),
             error_fill=PatternFill(fill_type="solid", fgColor=ERROR_FILL),
+            note_fill=PatternFill(fill_type="solid", fgColor=NOTE_FILL),
             bold=Font(bold=True),
             small=Font(size=8, color="808080"),
             wrap=Alignment(wrap_text=True, vertical="top"),
@@ -247,7 +256,8 @@ def _template_notes(applicants: Any, sheet: SheetData) -> None:
 
 
 def _write_rows(applicants: Any, sheet: SheetData, styles: _Styles) -> None:
-    """The uploaded rows, and their errors marked on the cells."""
+    """The uploaded rows, their errors marked on the cells (red) and their warnings (yellow,
+    where the cell has no error; a cell with both holds both in its comment)."""
     from openpyxl.comments import Comment
 
     positions = {column.key: position for position, column in sheet.columns}
@@ -255,9 +265,11 @@ def _write_rows(applicants: Any, sheet: SheetData, styles: _Styles) -> None:
         for key, value in cells.items():
             if key in positions:
                 applicants.cell(row=number, column=positions[key] + 1, value=_clean(value))
-    for (number, key), messages in sheet.marks.items():
+    for place in {**sheet.notes, **sheet.marks}:
+        number, key = place
         cell = applicants.cell(row=number, column=positions.get(key, 0) + 1)
-        cell.fill = styles.error_fill
+        cell.fill = styles.error_fill if place in sheet.marks else styles.note_fill
+        messages = sheet.marks.get(place, []) + sheet.notes.get(place, [])
         cell.comment = Comment(_clean("\n\n".join(messages))[:30000], "Zairyu", width=320, height=160)
 
 
@@ -372,8 +384,9 @@ def csv_bytes(sheet: SheetData, *, errors_column: dict[int, str] | None = None) 
 def annotated_sheet(
     bulk_import: Any, *, language: str, errors_only: bool = False
 ) -> tuple[SheetData, dict[int, str]]:
-    """The uploaded rows as read, with each error marked on its cell (or the row's first cell),
-    and a summary; plus each row's errors as one text (for the CSV)."""
+    """The uploaded rows as read, with each error marked on its cell (or the row's first cell) and
+    each warning noted there, and a summary; plus each row's errors and warnings as one text (for
+    the CSV)."""
     from zairyu.bulk.columns import bulk_form
     from zairyu.bulk.constants import RowState
 
@@ -383,11 +396,10 @@ def annotated_sheet(
         user_category=bulk_import.user_category,
         add_ons=tuple(bulk_import.add_ons),
     )
-    by_key = {c.key: c for c in bulk_columns(form)}
+    by_key = {c.key: c for c in file_columns(form)}
     columns = [(index, by_key[key]) for index, key in bulk_import.columns if key in by_key]
     first_key = columns[0][1].key if columns else ""
     present = {c.key for _p, c in columns}
-    message_key = "message_en" if language == "en" else "message_ja"
     rows: list[tuple[int, dict[str, str]]] = []
     marks: dict[tuple[int, str], list[str]] = {}
     texts: dict[int, str] = {}
@@ -396,26 +408,29 @@ def annotated_sheet(
         [bulk_import.original_name],
         ["行 Row", "列 Column", "項目 Item", "Item", "エラー", "Error"],
     ]
+    notes: dict[tuple[int, str], list[str]] = {}
     for row in bulk_import.rows.order_by("row_number"):
         if errors_only and row.state not in (RowState.ERROR, RowState.REFUSED):
             continue
         rows.append((row.row_number, dict(row.raw)))
+        warnings = row.warnings if row.state in (RowState.DRAFT, RowState.ERROR) else []
         parts = []
-        for error in row.errors:
-            key = error.get("key") or ""
-            target = key if key in present else first_key
-            marks.setdefault((row.row_number, target), []).append(
-                f"{error['message_ja']}\n{error['message_en']}"
-            )
-            parts.append(f"{error.get('column') or '-'}: {error[message_key]}")
+        for problem, prefix in [(e, None) for e in row.errors] + [(w, NOTE_PREFIX) for w in warnings]:
+            key = problem.get("key") or ""
+            target = (row.row_number, key if key in present else first_key)
+            ja, en = problem["message_ja"], problem["message_en"]
+            if prefix is not None:
+                ja, en = prefix["ja"] + ja, prefix["en"] + en
+            (marks if prefix is None else notes).setdefault(target, []).append(f"{ja}\n{en}")
+            parts.append(f"{problem.get('column') or '-'}: {en if language == 'en' else ja}")
             summary.append(
                 [
-                    error["row"],
-                    error.get("column") or "",
-                    error.get("header_ja") or "",
-                    error.get("header_en") or "",
-                    error["message_ja"],
-                    error["message_en"],
+                    problem["row"],
+                    problem.get("column") or "",
+                    problem.get("header_ja") or "",
+                    problem.get("header_en") or "",
+                    ja,
+                    en,
                 ]
             )
         if not row.errors and row.state not in (RowState.DRAFT,):
@@ -427,6 +442,7 @@ def annotated_sheet(
         language=language,
         rows=rows,
         marks=marks,
+        notes=notes,
         key_row=bulk_import.key_row,
         summary=summary,
     )
