@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.conf import settings
@@ -10,11 +11,13 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from zairyu.core import clock
-from zairyu.core.net import address_in, client_ip
+from zairyu.core.net import FOREIGN_NETWORK_MESSAGE, address_in, client_ip
+from zairyu.core.problems import PROBLEM_MEDIA_TYPE, problem_document
 
 # Paths outside the applicant side: staff pages, health checks, static files, language switch.
 NOT_APPLICANT_SIDE = ("/staff/", "/admin/", "/healthz", "/static/", "/i18n/", "/jsi18n/")
@@ -37,8 +40,28 @@ class NetworkAllowListMiddleware:
                 networks,  # type: ignore[attr-defined]
             )
         ):
-            return render(request, "accounts/network_refused.html", status=403)
+            return _network_refused(request)
         return self.get_response(request)
+
+
+def _network_refused(request: HttpRequest) -> HttpResponse:
+    """F-01's network rule, in the rule's words: a page, or for software a problem document
+    (``errors`` carries the rule's code, as the API's checks give it)."""
+    if request.path.startswith("/api/"):
+        body = problem_document(
+            request,
+            403,
+            "forbidden",
+            _("You may not do this."),
+            FOREIGN_NETWORK_MESSAGE,
+            errors=[{"code": "foreign_network", "detail": FOREIGN_NETWORK_MESSAGE}],
+        )
+        response = HttpResponse(
+            json.dumps(body, ensure_ascii=False), status=403, content_type=PROBLEM_MEDIA_TYPE
+        )
+        response["Content-Language"] = translation.get_language() or "ja"
+        return response
+    return render(request, "accounts/network_refused.html", {"message": FOREIGN_NETWORK_MESSAGE}, status=403)
 
 
 class SessionTimeoutMiddleware:

@@ -21,15 +21,32 @@ def main_procedure_choices():
     return [(code, str(p.name)) for code, p in get_catalogue().procedures.items() if not p.add_on]
 
 
+def start_procedure_choices():
+    """Every procedure, the add-ons too: someone who wants only a re-entry permit looks for it here,
+    and choosing it alone is answered with what to choose instead (``catalogue.rules.add_on_alone``)."""
+    choices = []
+    for code, procedure in get_catalogue().procedures.items():
+        label = str(procedure.name)
+        if procedure.add_on:
+            label = _("%(procedure)s (online only together with another procedure)") % {"procedure": label}
+        choices.append((code, str(label)))
+    return choices
+
+
 def add_on_choices():
     return [(code, str(p.name)) for code, p in get_catalogue().procedures.items() if p.add_on]
 
 
 def status_choices():
+    """Every status in force, those filed only at the window marked so: a holder looks for their
+    own status, and choosing it is answered with where to file (``catalogue.rules``)."""
     groups: dict[str, list[tuple[str, str]]] = {}
     catalogue = get_catalogue()
-    for entry in catalogue.entries_in_force(clock.today(), online_only=True):
-        groups.setdefault(str(entry.status_name), []).append((entry.key, str(entry.name)))
+    for entry in catalogue.entries_in_force(clock.today()):
+        label = str(entry.name)
+        if not entry.online:
+            label = str(_("%(status)s (at the window only)") % {"status": label})
+        groups.setdefault(str(entry.status_name), []).append((entry.key, label))
     return [("", _("Choose a status of residence"))] + [
         (label, items) if len(items) > 1 else items[0] for label, items in groups.items()
     ]
@@ -118,7 +135,7 @@ class StartForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["procedure"].choices = main_procedure_choices()
+        self.fields["procedure"].choices = start_procedure_choices()
         self.fields["status"].choices = status_choices()
         self.fields["add_ons"].choices = add_on_choices()
         kind = getattr(user, "kind", "")

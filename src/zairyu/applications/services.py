@@ -625,10 +625,16 @@ def crosscheck_blocked(*, user: User, resident: Resident) -> bool:
     )
 
 
+def _identity_problem_field(problem: Problem) -> str:
+    """The form field a problem of the cross-check is about: its ``field`` names the identity
+    item; a problem about no item in particular (the record not found) is the card number's."""
+    return identity_field_id(problem.field) if problem.field else role_field_id("identity.card_number")
+
+
 def _crosscheck_throttled_error() -> FieldError:
 
     return FieldError(
-        identity_field_id("card_number"),
+        role_field_id("identity.card_number"),
         "crosscheck_throttled",
         _(
             "Too many attempts that do not match the residence card record. For your protection, "
@@ -671,7 +677,7 @@ def _crosscheck_errors(
     if not all(within):
         return [_crosscheck_throttled_error()]
     return [
-        FieldError(identity_field_id(problem.field or "card_number"), problem.code, problem.message)
+        FieldError(_identity_problem_field(problem), problem.code, problem.message)
         for problem in result.messages
         if problem.blocks
     ]
@@ -926,7 +932,7 @@ def _identity_problems(identity: CrosscheckResult, form: FormSpec) -> list[Probl
     for problem in identity.messages:
         if not problem.blocks:
             continue
-        field = identity_field_id(problem.field or "card_number")
+        field = _identity_problem_field(problem)
         step = form.field(field).step if form.has_field(field) else "2-2"
         found.append(
             _problem("identity_mismatch", problem.message, field=field, steps=[step], item=problem.field)
@@ -940,7 +946,7 @@ def _office_for(application: Application) -> str:
         return catalogue.office_for_prefecture(application.receiving_organization.prefecture).code
     # The applicant's address as answered; else the card record's, or for a newborn the parent's.
     record = application.applicant_resident or application.parent_resident
-    prefecture = application.answers.get(identity_field_id("prefecture")) or (
+    prefecture = application.answers.get(role_field_id("identity.prefecture")) or (
         record.prefecture if record is not None else ""
     )
     return catalogue.office_for_prefecture(prefecture).code

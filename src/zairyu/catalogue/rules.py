@@ -154,18 +154,24 @@ def eligibility(
     )
 
 
+def window_only() -> Reason:
+    """Why a user category that does not file online (``files_online: false``) cannot: the words
+    the start page and the API's checks both give."""
+    return Reason(
+        "window_only",
+        _(
+            "This user category cannot file online: file at the bureau window, and receive the e-COE by email."
+        ),
+    )
+
+
 def _gate_reason(
     catalogue: Catalogue, category: UserCategory, entry: StatusEntry, day: dt.date
 ) -> Reason | None:
     """Why nothing of this user category or status can be filed online on ``day``, whatever the
     procedure; ``None`` when the matrix decides."""
     if not category.files_online:
-        return Reason(
-            "window_only",
-            _(
-                "This user category cannot file online: file at the bureau window, and receive the e-COE by email."
-            ),
-        )
+        return window_only()
     if not (entry.in_force(day) and catalogue.statuses[entry.status_code].in_force(day)):
         return Reason("status_not_in_force", _("This status of residence does not exist on that date."))
     if not entry.online:

@@ -8,6 +8,15 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+FOREIGN_NETWORK_MESSAGE = _(
+    "Online applications cannot be sent from outside Japan, and this connection comes "
+    "from a network abroad. Connect from a network in Japan (switch off any VPN or proxy "
+    "abroad) and try again."
+)
+"""F-01's network rule in the words every surface uses: the applicant pages, the API's problem
+and the timing rule (``applications.rules.timing``)."""
 
 
 @lru_cache(maxsize=32)

@@ -15,7 +15,7 @@ def japan_only(settings):
 
 def test_an_outside_address_is_refused_with_an_explanation(japan_only):
     refused = EnglishClient(REMOTE_ADDR="198.51.100.7").get("/accounts/sign-in/")
-    assert refused.status_code == 403 and "only be made from within Japan" in refused.content.decode()
+    assert refused.status_code == 403 and "cannot be sent from outside Japan" in refused.content.decode()
     assert EnglishClient(REMOTE_ADDR="203.0.113.40").get("/accounts/sign-in/").status_code == 200
     assert EnglishClient(REMOTE_ADDR="2001:db8::1").get("/").status_code == 200
 

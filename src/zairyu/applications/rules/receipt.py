@@ -313,6 +313,11 @@ def receipt_method_problems(*, options: ReceiptOptions, method: str | None) -> l
     return []
 
 
+METHOD_FIXED = _("The way a certificate of eligibility is received cannot be changed after submission.")
+"""Why a COE's receipt method stays as chosen (F-07): said on the filer's page after submission,
+and given by the service (``method_fixed``) to a change asked through any surface."""
+
+
 def changeable_after_submission(document: str) -> bool:
     """Whether the receipt method of ``document`` may change after submission: a card or an
     employment certificate yes (while submitted or under review); a COE no (the bureau must be

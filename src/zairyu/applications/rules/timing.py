@@ -39,6 +39,7 @@ from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.calendar import is_business_day, next_business_day
 from zairyu.catalogue.loader import Office
 from zairyu.catalogue.validators import normalize_period_of_stay, period_of_stay_parts
+from zairyu.core.net import FOREIGN_NETWORK_MESSAGE
 from zairyu.registry.models import Resident
 
 ACQUISITION_DEADLINE_DAYS = 30
@@ -86,8 +87,9 @@ def timing_problems(
     ``resident`` is the applicant's registry record (``None`` for a COE, a newborn, or before
     the card number has been entered). ``add_ons`` (re-entry, activity permission) are filed
     with the main procedure and share its timing. ``client_ip_allowed`` is the network check's
-    answer for the request (the web middleware refuses foreign networks already; the API and
-    bulk import pass it here). ``at_submission`` makes a missing birth/event date of an
+    answer; every request to the applicant side (pages, bulk uploads and the API alike) is held
+    to it before it reaches a view by ``accounts.middleware.NetworkAllowListMiddleware``, with
+    the same message, so callers leave it true. ``at_submission`` makes a missing birth/event date of an
     acquisition blocking: during the steps it may simply not have been entered yet.
     ``disclose_dates`` is the disclosure policy's answer (:mod:`zairyu.applications.disclosure`):
     when false the messages say what the rule is without the record's dates, which a filer
@@ -119,16 +121,7 @@ def _network_problems(client_ip_allowed: bool) -> list[Problem]:
     """The network rule: nothing is filed online from a network abroad."""
     if client_ip_allowed:
         return []
-    return [
-        Problem(
-            "foreign_network",
-            _(
-                "Online applications cannot be sent from outside Japan, and this connection comes "
-                "from a network abroad. Connect from a network in Japan (switch off any VPN or proxy "
-                "abroad) and try again."
-            ),
-        )
-    ]
+    return [Problem("foreign_network", FOREIGN_NETWORK_MESSAGE)]
 
 
 def _presence_problems(resident: Resident, today: dt.date) -> list[Problem]:

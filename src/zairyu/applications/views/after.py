@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from zairyu.applications import access, services
 from zairyu.applications.forms import ReceiptMethodForm, document_type_choices
+from zairyu.applications.rules.receipt import METHOD_FIXED, changeable_after_submission
 from zairyu.applications.summary import METHOD_LABELS
 from zairyu.applications.views.applicant import refusal_to_form
 from zairyu.core.http import applicant_required, request_ip
@@ -116,6 +117,8 @@ def application_manage(request: HttpRequest, public_id) -> HttpResponse:
             "document_form": document_form,
             "request_form": request_form,
             "options": options,
+            "method_fixed": None if changeable_after_submission(options.document) else METHOD_FIXED,
+            "methods": {k: METHOD_LABELS.get(v, v) for k, v in application.receipt_methods.items()},
             "requests": application.requests.all(),
         },
         status=status,

@@ -21,6 +21,7 @@ from zairyu.applications.constants import EDITABLE_STATES, DocumentRole
 from zairyu.applications.summary import METHOD_LABELS, answers_summary, fee_lines
 from zairyu.catalogue import get_catalogue
 from zairyu.catalogue.formspec import django_form_class, role_field_id
+from zairyu.catalogue.rules import window_only
 from zairyu.core import clock
 from zairyu.core.http import applicant_required, request_ip
 from zairyu.documents.checks import format_size
@@ -35,7 +36,8 @@ def refusal_to_form(form, refusal: services.ApplicationRefused) -> None:
 
 
 def _may_file(request: HttpRequest) -> bool:
-    return request.user.kind != "U8" and not request.session.get("follow_up_only")
+    category = get_catalogue().user_categories.get(request.user.kind)
+    return category is not None and category.files_online and not request.session.get("follow_up_only")
 
 
 # The search is kept in the session, never in the address: a name in a query string would land in
@@ -110,7 +112,10 @@ def _warnings_key(start: services.Start) -> str:
 @require_http_methods(["GET", "POST"])
 def application_new(request: HttpRequest) -> HttpResponse:
     if not _may_file(request):
-        messages.info(request, _("Your account cannot file applications online."))
+        if request.session.get("follow_up_only"):
+            messages.info(request, _("Your account cannot file applications online."))
+        else:  # the user category does not file online: the rule's words, as the API gives them
+            messages.info(request, window_only().message)
         return redirect("applications:list")
     copy_from = None
     if request.GET.get("copy"):
